@@ -1,0 +1,143 @@
+"""`coach bench`: latency and throughput of `EmotionClassifier.predict` against the usual way,
+a transformers `pipeline("text-classification", top_k=None)` over a roberta-base-sized
+GoEmotions classifier, in one process, on this machine.
+
+The peer has random weights (timing only; no hub access is allowed here) and uses this
+project's WordPiece tokenizer, since roberta's BPE files would come from a hub.  Both are
+fast (Rust) tokenizers, so the tokenisation cost is comparable.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import resource
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+from models.artifact import DEFAULT_ARTIFACT
+
+FALLBACK_TEXTS = (
+    "I've been waiting two weeks for my refund and nobody answers my emails.",
+    "Thanks, that worked!",
+    "Why was I charged twice for order 5521?",
+    "This is the third time I'm explaining this.",
+    "Can you tell me when the technician will arrive?",
+    "I want to cancel my subscription right now.",
+    "ok",
+    "The app keeps crashing whenever I open the billing page on my phone, please help.",
+)
+
+
+def _load_texts(path: Path | None, n: int, seed: int = 0) -> list[str]:
+    texts: list[str] = []
+    if path is not None and path.is_file():
+        from models.data import read_goemotions
+
+        texts = read_goemotions(path).texts
+    if not texts:
+        texts = list(FALLBACK_TEXTS)
+    rng = random.Random(seed)
+    # Distinct strings so a cache cannot answer: a suffix changes the text, not its length class.
+    return [f"{rng.choice(texts)} #{i}" for i in range(n)]
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _latency(call: Callable[[str], object], texts: Sequence[str], warmup: int = 20) -> dict:
+    for text in texts[:warmup]:
+        call(text)
+    samples = []
+    for text in texts:
+        start = time.perf_counter()
+        call(text)
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return {
+        "calls": len(samples),
+        "p50_ms": round(statistics.median(samples), 3),
+        "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 3),
+        "mean_ms": round(statistics.fmean(samples), 3),
+    }
+
+
+def _throughput(call: Callable[[list[str]], object], texts: list[str]) -> dict:
+    call(texts[:64])  # warm-up
+    start = time.perf_counter()
+    call(texts)
+    seconds = time.perf_counter() - start
+    return {"turns": len(texts), "seconds": round(seconds, 3), "turns_per_s": round(len(texts) / seconds, 1)}
+
+
+def _bench_ours(model: Path, backend: str, single: list[str], batch: list[str]) -> dict:
+    from models.classifier import EmotionClassifier
+
+    classifier = EmotionClassifier.load(model, backend=backend, cache_size=0, batch_size=64)  # type: ignore[arg-type]
+    return {
+        "single_turn": _latency(lambda t: classifier.predict([t]), single),
+        "batch": _throughput(classifier.predict, batch),
+    }
+
+
+def _bench_peer(model: Path, single: list[str], batch: list[str]) -> dict:
+    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaForSequenceClassification, pipeline
+
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(str(model))
+    config = RobertaConfig(vocab_size=tokenizer.vocab_size, num_labels=28, problem_type="multi_label_classification",
+                           pad_token_id=tokenizer.pad_token_id)  # roberta-base shape: 12 x 768  # fmt: skip
+    torch.manual_seed(0)
+    peer_model = RobertaForSequenceClassification(config).eval()
+    classify = pipeline("text-classification", model=peer_model, tokenizer=tokenizer, top_k=None, device="cpu")
+    return {
+        "description": "transformers pipeline('text-classification', top_k=None), roberta-base shape "
+        "(12 layers, hidden 768, 28 labels), random weights; batch run with batch_size=32",
+        "params_millions": round(sum(p.numel() for p in peer_model.parameters()) / 1e6, 1),
+        "single_turn": _latency(lambda t: classify(t, truncation=True, max_length=64), single),
+        "batch": _throughput(lambda ts: classify(ts, batch_size=32, truncation=True, max_length=64), batch),
+    }
+
+
+def run_benchmark(
+    model: Path = DEFAULT_ARTIFACT,
+    *,
+    threads: int = 2,
+    texts: Path | None = None,
+    single: int = 300,
+    batch: int = 2048,
+    include_peer: bool = True,
+) -> dict:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    torch.set_num_threads(threads)
+    single_texts = _load_texts(texts, single, seed=1)
+    batch_texts = _load_texts(texts, batch, seed=2)
+    report: dict = {
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores_visible": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+        },
+        "method": "single_turn: predict([text]) on distinct texts, cache off, after 20 warm-up calls; "
+        "batch: one predict(list) over distinct texts; texts drawn from " + str(texts or "built-in examples"),
+    }
+    for backend in ("fp32", "int8"):
+        report[f"coachline_{backend}"] = _bench_ours(model, backend, single_texts, batch_texts)
+    report["peak_rss_mib_coachline"] = round(_peak_rss_mib(), 1)
+    if include_peer:
+        peer = _bench_peer(model, single_texts, batch_texts)
+        report["peer"] = peer
+        report["peak_rss_mib_after_peer"] = round(_peak_rss_mib(), 1)
+        for backend in ("fp32", "int8"):
+            ours = report[f"coachline_{backend}"]
+            report[f"speedup_{backend}"] = {
+                "single_turn_p50": round(peer["single_turn"]["p50_ms"] / ours["single_turn"]["p50_ms"], 2),
+                "batch_throughput": round(ours["batch"]["turns_per_s"] / peer["batch"]["turns_per_s"], 2),
+            }
+    return report

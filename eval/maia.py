@@ -1,0 +1,74 @@
+"""MAIA-DQE customer sentences: customer_state and sentiment against the human Emotion labels.
+
+Customer (inbound) turns are Portuguese with an English machine translation in `text_mt`;
+each sentence carries an Emotion index.  Evaluation only: the data is CC BY-ND.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from eval.common import require_file, single_label_report, vader_sentiment
+from models.classifier import EmotionClassifier
+from models.labels import CUSTOMER_STATES, SENTIMENT_LABELS
+
+MAIA_EMOTIONS = ("empathy", "happiness", "neutral", "disappointment", "confusion", "frustration", "anger", "anxiety")
+# MAIA emotion -> our customer state.  Happiness is the customer's satisfaction; empathy is an
+# agent-side label and, should a customer sentence carry it, counts as satisfied (warm, positive).
+MAIA_TO_STATE = {
+    "empathy": "satisfied", "happiness": "satisfied", "neutral": "neutral",
+    "disappointment": "disappointment", "confusion": "confusion", "frustration": "frustration",
+    "anger": "anger", "anxiety": "anxiety",
+}  # fmt: skip
+STATE_TO_SENTIMENT = {
+    "satisfied": "positive", "neutral": "neutral", "confusion": "negative", "disappointment": "negative",
+    "frustration": "negative", "anger": "negative", "anxiety": "negative",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MaiaSentence:
+    dialogue_id: str
+    text: str
+    emotion: str
+
+
+def read_maia_sentences(path: Path, floor: str = "inbound", field: str = "text_mt") -> list[MaiaSentence]:
+    """Sentences of one side of every dialogue, with their human Emotion label."""
+    dialogues = json.loads(require_file(path, "MAIA-DQE file").read_text(encoding="utf-8"))
+    out: list[MaiaSentence] = []
+    for dialogue in dialogues:
+        for turn in dialogue["turns"]:
+            if turn["floor"] != floor:
+                continue
+            for text, emotion in zip(turn[field], turn["Emotion"], strict=False):
+                if text.strip():
+                    out.append(MaiaSentence(dialogue["id"], text, MAIA_EMOTIONS[emotion]))
+    return out
+
+
+def evaluate_maia(classifier: EmotionClassifier, path: Path) -> dict:
+    sentences = read_maia_sentences(path)
+    texts = [s.text for s in sentences]
+    predictions = classifier.predict(texts)
+    gold_state = [MAIA_TO_STATE[s.emotion] for s in sentences]
+    gold_sentiment = [STATE_TO_SENTIMENT[s] for s in gold_state]
+    present = [s for s in CUSTOMER_STATES if s in set(gold_state)]
+    return {
+        "dataset": str(path),
+        "sentences": len(sentences),
+        "dialogues": len({s.dialogue_id for s in sentences}),
+        "label_mapping": {"maia_to_customer_state": MAIA_TO_STATE, "state_to_sentiment": STATE_TO_SENTIMENT},
+        "customer_state": {
+            "macro_f1_over": present,
+            **single_label_report(gold_state, [p.customer_state.label for p in predictions], present),
+        },
+        "sentiment": {
+            "model_head": single_label_report(
+                gold_sentiment, [p.sentiment.label for p in predictions], SENTIMENT_LABELS
+            ),
+            "vader": single_label_report(gold_sentiment, vader_sentiment(texts), SENTIMENT_LABELS),
+        },
+    }

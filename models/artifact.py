@@ -1,0 +1,77 @@
+"""The shipped model artifact: one folder with weights, tokenizer, labels and thresholds.
+
+Layout (all read by `load_artifact`, all written by `save_artifact`):
+  model.safetensors   encoder + heads, fp16
+  config.json         the encoder's BertConfig
+  tokenizer.json ...  the fast tokenizer
+  coach.json          label spaces, per-label thresholds, training config and figures
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import BertConfig, PreTrainedTokenizerBase, PreTrainedTokenizerFast
+
+from models.labels import CUSTOMER_STATES, GOEMOTIONS_LABELS, SENTIMENT_LABELS
+from models.network import EmotionNetwork
+
+DEFAULT_ARTIFACT = Path(__file__).resolve().parent / "coachline-emotion"
+WEIGHTS_FILE = "model.safetensors"
+META_FILE = "coach.json"
+
+
+@dataclass
+class ArtifactMeta:
+    """Everything besides weights and tokenizer that inference needs, plus provenance."""
+
+    thresholds: list[float]
+    max_length: int = 64
+    emotion_labels: list[str] = field(default_factory=lambda: list(GOEMOTIONS_LABELS))
+    sentiment_labels: list[str] = field(default_factory=lambda: list(SENTIMENT_LABELS))
+    state_labels: list[str] = field(default_factory=lambda: list(CUSTOMER_STATES))
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if list(self.emotion_labels) != list(GOEMOTIONS_LABELS):
+            raise ValueError("artifact emotion labels differ from GoEmotions' 28 labels")
+        if len(self.thresholds) != len(self.emotion_labels):
+            raise ValueError(f"expected {len(self.emotion_labels)} thresholds, got {len(self.thresholds)}")
+        if list(self.sentiment_labels) != list(SENTIMENT_LABELS) or list(self.state_labels) != list(CUSTOMER_STATES):
+            raise ValueError("artifact sentiment/state labels differ from this code's label spaces")
+
+
+def save_artifact(
+    network: EmotionNetwork, tokenizer: PreTrainedTokenizerBase, meta: ArtifactMeta, out_dir: Path
+) -> Path:
+    """Write the artifact; weights are stored in fp16 (half the size, no measurable F1 loss)."""
+    meta.validate()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in network.state_dict().items()}
+    save_file(state, str(out_dir / WEIGHTS_FILE), metadata={"format": "pt"})
+    network.encoder.config.save_pretrained(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
+    (out_dir / META_FILE).write_text(json.dumps(meta.__dict__, indent=2) + "\n", encoding="utf-8")
+    return out_dir
+
+
+def load_artifact(path: Path = DEFAULT_ARTIFACT) -> tuple[EmotionNetwork, PreTrainedTokenizerFast, ArtifactMeta]:
+    """Load an artifact into fp32 modules on the CPU, in eval mode."""
+    if not (path / WEIGHTS_FILE).is_file():
+        raise FileNotFoundError(
+            f"no model artifact at {path}: expected {WEIGHTS_FILE} there (train one with `coach train`)"
+        )
+    meta = ArtifactMeta(**json.loads((path / META_FILE).read_text(encoding="utf-8")))
+    meta.validate()
+    network = EmotionNetwork.from_config(BertConfig.from_pretrained(str(path)))
+    state = {k: v.to(torch.float32) for k, v in load_file(str(path / WEIGHTS_FILE)).items()}
+    network.load_state_dict(state)
+    network.eval()
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(str(path))
+    return network, tokenizer, meta

@@ -1,0 +1,82 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models import classifier as classifier_module
+from models.artifact import load_artifact, save_artifact
+from models.classifier import EmotionClassifier
+from models.labels import CUSTOMER_STATES, GOEMOTIONS_LABELS, SENTIMENT_LABELS
+
+TEXTS = ["ok", "I have been waiting for three weeks and nobody has called me back about the refund.",
+         "Why was I charged twice?", "ok", "Thanks!"]  # fmt: skip
+
+
+def test_prediction_shape_and_thresholds(tiny_classifier: EmotionClassifier):
+    predictions = tiny_classifier.predict(TEXTS)
+    assert [p.text for p in predictions] == TEXTS
+    for p in predictions:
+        assert list(p.emotions) == list(GOEMOTIONS_LABELS)
+        assert p.labels == [label for label in GOEMOTIONS_LABELS if p.emotions[label] >= 0.5]
+        assert p.sentiment.label in SENTIMENT_LABELS and p.customer_state.label in CUSTOMER_STATES
+        assert p.sentiment.label == max(p.sentiment.scores, key=p.sentiment.scores.get)
+        assert sum(p.customer_state.scores.values()) == pytest.approx(1.0, abs=1e-3)
+    assert any(p.labels for p in predictions)
+
+
+def test_batching_and_length_sorting_do_not_change_results(tiny_classifier: EmotionClassifier):
+    together = tiny_classifier.predict(TEXTS)
+    alone = [tiny_classifier.predict([t])[0] for t in TEXTS]
+    for a, b in zip(together, alone, strict=True):
+        assert np.allclose(list(a.emotions.values()), list(b.emotions.values()), atol=1e-3)
+        assert np.allclose(a.embedding, b.embedding, atol=1e-4)
+
+
+def test_empty_input(tiny_classifier: EmotionClassifier):
+    assert tiny_classifier.predict([]) == []
+
+
+def test_cache_answers_repeated_texts_without_the_model(tiny_artifact: Path, monkeypatch: pytest.MonkeyPatch):
+    classifier = EmotionClassifier.load(tiny_artifact, cache_size=2)
+    calls: list[list[str]] = []
+    real = classifier_module.run_network
+
+    def spy(network, tokenizer, texts, **kwargs):
+        calls.append(list(texts))
+        return real(network, tokenizer, texts, **kwargs)
+
+    monkeypatch.setattr(classifier_module, "run_network", spy)
+    first = classifier.predict(["a", "b", "a"])
+    assert calls == [["a", "b"]]  # duplicates inside a call run once
+    second = classifier.predict(["b", "c"])
+    assert calls[-1] == ["c"]
+    assert second[0] is first[1]
+    classifier.predict(["a"])  # evicted: the cache holds 2 entries (b, c)
+    assert calls[-1] == ["a"]
+
+
+def test_int8_backend_stays_close_to_fp32(tiny_artifact: Path):
+    fp32 = EmotionClassifier.load(tiny_artifact, cache_size=0).predict(TEXTS)
+    int8 = EmotionClassifier.load(tiny_artifact, backend="int8", cache_size=0).predict(TEXTS)
+    diff = max(abs(a.emotions[k] - b.emotions[k]) for a, b in zip(fp32, int8, strict=True) for k in GOEMOTIONS_LABELS)
+    assert diff < 0.1
+
+
+def test_artifact_round_trip_is_fp16_exact(tiny_artifact: Path, tmp_path: Path):
+    network, tokenizer, meta = load_artifact(tiny_artifact)
+    copy = save_artifact(network, tokenizer, meta, tmp_path / "copy")
+    a = EmotionClassifier.load(tiny_artifact, cache_size=0).predict(TEXTS)
+    b = EmotionClassifier.load(copy, cache_size=0).predict(TEXTS)
+    assert [x.emotions for x in a] == [y.emotions for y in b]
+
+
+def test_missing_artifact_says_how_to_get_one(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="coach train"):
+        load_artifact(tmp_path)
+
+
+def test_artifact_with_wrong_threshold_count_is_refused(tiny_artifact: Path):
+    _network, _tokenizer, meta = load_artifact(tiny_artifact)
+    meta.thresholds = meta.thresholds[:3]
+    with pytest.raises(ValueError, match="thresholds"):
+        meta.validate()
