@@ -67,8 +67,7 @@ def classify_stream(
     Returns the number of bad lines (the CLI exits non-zero when it is not 0).
     """
     lines = source.readlines()  # the count drives the progress bar's ETA
-    bar = tqdm(total=len(lines), desc="classifying", unit="text", file=err,
-               disable=len(lines) < PROGRESS_MIN_LINES)  # fmt: skip
+    bar = tqdm(total=len(lines), desc="classifying", unit="text", file=err, disable=len(lines) < PROGRESS_MIN_LINES)
     bad = 0
     for chunk in _chunks(parse_lines(lines), CHUNK):
         good = [item for item in chunk if item.text is not None]

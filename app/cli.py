@@ -20,8 +20,12 @@ EXAMPLE_TEXTS = (
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_ARTIFACT, help="model artifact folder")
-    parser.add_argument("--backend", choices=("fp32", "int8"), default="fp32",
-                        help="int8: dynamic int8 quantisation of Linear layers (faster on CPU)")  # fmt: skip
+    parser.add_argument(
+        "--backend",
+        choices=("fp32", "int8"),
+        default="fp32",
+        help="int8: dynamic int8 quantisation of Linear layers (faster on CPU)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--batch-size", type=int, default=64)
 
@@ -33,6 +37,35 @@ def _load_classifier(args: argparse.Namespace, cache_size: int = 4096):
     return EmotionClassifier.load(
         args.model, backend=args.backend, threads=args.threads, batch_size=args.batch_size, cache_size=cache_size
     )
+
+
+def _build_engine(args: argparse.Namespace):
+    from app.coaching.engine import CoachingEngine
+    from app.coaching.frameworks import load_library
+    from models.embedder import SentenceEncoder
+
+    extra = [Path(p) for p in getattr(args, "frameworks", None) or []]
+    return CoachingEngine(
+        _load_classifier(args, cache_size=16384), SentenceEncoder(backend=args.backend), load_library(*extra)
+    )
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    from app.annotate import annotate_stream
+
+    if args.file != "-" and not Path(args.file).is_file():
+        print(f"coach annotate: {args.file}: no such file (give a path, or - for stdin)", file=sys.stderr)
+        return 2
+    engine = _build_engine(args)
+    options = {"tenant": args.tenant, "learn_macros": not args.no_learn_macros}
+    if args.file == "-":
+        bad = annotate_stream(engine, sys.stdin, sys.stdout, name="<stdin>", **options)
+    else:
+        with open(args.file, encoding="utf-8") as handle:
+            bad = annotate_stream(engine, handle, sys.stdout, name=args.file, **options)
+    if bad:
+        print(f"coach annotate: {bad} bad line(s), reported in place on stdout", file=sys.stderr)
+    return 1 if bad else 0
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -65,18 +98,22 @@ def _print_json(figures: dict) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     from eval.common import DatasetMissing
 
-    default = {"goemotions": SHARED_DATA / "goemotions" / "dev.tsv",
-               "maia": SHARED_DATA / "maia-dqe" / "pt_br_client_02.json"}[args.dataset]  # fmt: skip
+    maia = SHARED_DATA / "maia-dqe" / "pt_br_client_02.json"
+    default = {"goemotions": SHARED_DATA / "goemotions" / "dev.tsv", "maia": maia, "templated": maia}[args.dataset]
     path = Path(args.path) if args.path else default
     try:
         if args.dataset == "goemotions":
             from eval.goemotions import evaluate_goemotions
 
             figures = evaluate_goemotions(_load_classifier(args), path)
-        else:
+        elif args.dataset == "maia":
             from eval.maia import evaluate_maia
 
             figures = evaluate_maia(_load_classifier(args), path)
+        else:
+            from eval.templated import evaluate_templated
+
+            figures = evaluate_templated(_build_engine(args), path)
     except DatasetMissing as missing:
         print(f"coach eval {args.dataset}: skipped: {missing}", file=sys.stderr)
         _print_json({"skipped": str(missing)})
@@ -86,10 +123,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from eval.bench import run_benchmark
+    from eval.bench import run_annotate_benchmark, run_benchmark
 
-    _print_json(run_benchmark(args.model, threads=args.threads, texts=args.texts, single=args.single,
-                              batch=args.batch, include_peer=not args.no_peer))  # fmt: skip
+    if args.annotate:
+        _print_json(run_annotate_benchmark(args.model, threads=args.threads, transcripts=args.transcripts))
+        return 0
+
+    _print_json(
+        run_benchmark(
+            args.model,
+            threads=args.threads,
+            texts=args.texts,
+            single=args.single,
+            batch=args.batch,
+            include_peer=not args.no_peer,
+        )
+    )
     return 0
 
 
@@ -114,24 +163,46 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(classify)
     classify.set_defaults(func=cmd_classify)
 
+    annotate = sub.add_parser("annotate", help="coach every turn of transcript JSONL conversations")
+    annotate.add_argument("file", nargs="?", default="-", help='JSONL {"conversation_id", "turns": [...]}; - = stdin')
+    annotate.add_argument("--tenant", default="default", help="whose macros the file's agent sentences are")
+    annotate.add_argument(
+        "--no-learn-macros", action="store_true", help="don't pre-read the file's agent sentences into the macro memory"
+    )
+    annotate.add_argument("--frameworks", action="append", help="extra (tenant) framework folder; repeatable")
+    _add_model_options(annotate)
+    annotate.set_defaults(func=cmd_annotate)
+
     train = sub.add_parser("train", help="fine-tune the emotion model (see `coach train --help`)", add_help=False)
     train.add_argument("train_argv", nargs=argparse.REMAINDER)
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("eval", help="accuracy figures as JSON")
-    evaluate.add_argument("dataset", choices=("goemotions", "maia"))
+    evaluate.add_argument("dataset", choices=("goemotions", "maia", "templated"))
     evaluate.add_argument("path", nargs="?", help="dataset file (default: ../shared/data/...)")
+    evaluate.add_argument("--frameworks", action="append", help="extra framework folder (templated eval)")
     _add_model_options(evaluate)
     evaluate.set_defaults(func=cmd_eval)
 
     bench = sub.add_parser("bench", help="latency/throughput against a transformers pipeline peer")
     bench.add_argument("--model", type=Path, default=DEFAULT_ARTIFACT)
     bench.add_argument("--threads", type=int, default=2)
-    bench.add_argument("--texts", type=Path, default=SHARED_DATA / "goemotions" / "dev.tsv",
-                       help="GoEmotions-style TSV to draw turns from (built-in examples if absent)")  # fmt: skip
+    bench.add_argument(
+        "--texts",
+        type=Path,
+        default=SHARED_DATA / "goemotions" / "dev.tsv",
+        help="GoEmotions-style TSV to draw turns from (built-in examples if absent)",
+    )
     bench.add_argument("--single", type=int, default=300, help="single-turn calls to time")
     bench.add_argument("--batch", type=int, default=2048, help="turns in the throughput run")
     bench.add_argument("--no-peer", action="store_true", help="skip the transformers pipeline peer")
+    bench.add_argument("--annotate", action="store_true", help="time `coach annotate` against the classifier alone")
+    bench.add_argument(
+        "--transcripts",
+        type=Path,
+        default=SHARED_DATA / "maia-dqe" / "pt_br_client_02.json",
+        help="conversations for --annotate: MAIA-DQE JSON or transcript JSONL (synthetic if absent)",
+    )
     bench.set_defaults(func=cmd_bench)
 
     serve = sub.add_parser("serve", help="serve the coach")

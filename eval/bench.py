@@ -90,8 +90,12 @@ def _bench_peer(model: Path, single: list[str], batch: list[str]) -> dict:
     from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaForSequenceClassification, pipeline
 
     tokenizer = PreTrainedTokenizerFast.from_pretrained(str(model))
-    config = RobertaConfig(vocab_size=tokenizer.vocab_size, num_labels=28, problem_type="multi_label_classification",
-                           pad_token_id=tokenizer.pad_token_id)  # roberta-base shape: 12 x 768  # fmt: skip
+    config = RobertaConfig(
+        vocab_size=tokenizer.vocab_size,
+        num_labels=28,
+        problem_type="multi_label_classification",
+        pad_token_id=tokenizer.pad_token_id,
+    )  # roberta-base shape: 12 x 768
     torch.manual_seed(0)
     peer_model = RobertaForSequenceClassification(config).eval()
     classify = pipeline("text-classification", model=peer_model, tokenizer=tokenizer, top_k=None, device="cpu")
@@ -141,3 +145,77 @@ def run_benchmark(
                 "batch_throughput": round(ours["batch"]["turns_per_s"] / peer["batch"]["turns_per_s"], 2),
             }
     return report
+
+
+def run_annotate_benchmark(
+    model: Path = DEFAULT_ARTIFACT, *, threads: int = 2, transcripts: Path | None = None, backend: str = "int8"
+) -> dict:
+    """Turns/s of the whole coaching engine (`coach annotate`'s work) against the classifier
+    alone on the same turns, caches cleared before each run."""
+    import io
+    import json
+
+    from app.annotate import annotate_stream
+    from app.coaching.engine import CoachingEngine
+    from models.classifier import EmotionClassifier
+    from models.embedder import SentenceEncoder
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    torch.set_num_threads(threads)
+    conversations = _bench_conversations(transcripts)
+    texts = [t.text for c in conversations for t in c.turns]
+    classifier = EmotionClassifier.load(model, backend=backend, cache_size=0)  # type: ignore[arg-type]
+    classifier.predict(texts[:32])
+    start = time.perf_counter()
+    classifier.predict(texts)
+    classify_s = time.perf_counter() - start
+
+    engine = CoachingEngine(
+        EmotionClassifier.load(model, backend=backend, cache_size=len(texts) + 1),  # type: ignore[arg-type]
+        SentenceEncoder(backend=backend, cache_size=4 * len(texts) + 1),
+    )
+    source = "\n".join(json.dumps(c.model_dump(mode="json", exclude_none=True)) for c in conversations) + "\n"
+    start = time.perf_counter()
+    annotate_stream(engine, io.StringIO(source), io.StringIO(), err=io.StringIO())
+    annotate_s = time.perf_counter() - start
+    return {
+        "method": f"{len(conversations)} conversations, {len(texts)} turns; classifier: one predict(list) over "
+        f"all turn texts; annotate: annotate_stream over the same JSONL (macro learning, bulk warm-up, "
+        f"analysis); backend {backend}, {threads} threads, cold caches",
+        "classifier_turns_per_s": round(len(texts) / classify_s, 1),
+        "annotate_turns_per_s": round(len(texts) / annotate_s, 1),
+        "annotate_slowdown": round(annotate_s / classify_s, 2),
+    }
+
+
+def _bench_conversations(path: Path | None):
+    from app.coaching.conversation import Conversation, Turn
+
+    if path is not None and path.is_file() and path.suffix == ".json":
+        from eval.templated import maia_conversations
+
+        return maia_conversations(path)[0]
+    if path is not None and path.is_file():
+        return [
+            Conversation.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line
+        ]
+    rng = random.Random(0)
+    agent = (
+        "Thanks for reaching out!",
+        "I'm sorry about that, let me check your order.",
+        "I've issued a refund; you'll see it in 3-5 days.",
+        "Is there anything else I can help with?",
+    )
+    return [
+        Conversation(
+            conversation_id=f"bench-{i}",
+            turns=[
+                Turn(
+                    role="customer" if j % 2 == 0 else "agent",
+                    text=f"{rng.choice(FALLBACK_TEXTS)} ({i}.{j})" if j % 2 == 0 else rng.choice(agent),
+                )
+                for j in range(8)
+            ],
+        )
+        for i in range(150)
+    ]

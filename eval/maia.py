@@ -18,14 +18,24 @@ MAIA_EMOTIONS = ("empathy", "happiness", "neutral", "disappointment", "confusion
 # MAIA emotion -> our customer state.  Happiness is the customer's satisfaction; empathy is an
 # agent-side label and, should a customer sentence carry it, counts as satisfied (warm, positive).
 MAIA_TO_STATE = {
-    "empathy": "satisfied", "happiness": "satisfied", "neutral": "neutral",
-    "disappointment": "disappointment", "confusion": "confusion", "frustration": "frustration",
-    "anger": "anger", "anxiety": "anxiety",
-}  # fmt: skip
+    "empathy": "satisfied",
+    "happiness": "satisfied",
+    "neutral": "neutral",
+    "disappointment": "disappointment",
+    "confusion": "confusion",
+    "frustration": "frustration",
+    "anger": "anger",
+    "anxiety": "anxiety",
+}
 STATE_TO_SENTIMENT = {
-    "satisfied": "positive", "neutral": "neutral", "confusion": "negative", "disappointment": "negative",
-    "frustration": "negative", "anger": "negative", "anxiety": "negative",
-}  # fmt: skip
+    "satisfied": "positive",
+    "neutral": "neutral",
+    "confusion": "negative",
+    "disappointment": "negative",
+    "frustration": "negative",
+    "anger": "negative",
+    "anxiety": "negative",
+}
 
 
 @dataclass(frozen=True)

@@ -125,9 +125,13 @@ class EmotionClassifier:
             if missing:
                 unique = list(missing)
                 outputs = run_network(
-                    self.network, self.tokenizer, unique,
-                    batch_size=self.batch_size, max_length=self.meta.max_length, progress=progress,
-                )  # fmt: skip
+                    self.network,
+                    self.tokenizer,
+                    unique,
+                    batch_size=self.batch_size,
+                    max_length=self.meta.max_length,
+                    progress=progress,
+                )
                 for row, text in enumerate(unique):
                     prediction = self._prediction(
                         text, outputs.emotions[row], outputs.sentiment[row], outputs.state[row], outputs.embeddings[row]

@@ -11,38 +11,103 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 GOEMOTIONS_LABELS: tuple[str, ...] = (
-    "admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion",
-    "curiosity", "desire", "disappointment", "disapproval", "disgust", "embarrassment",
-    "excitement", "fear", "gratitude", "grief", "joy", "love", "nervousness", "optimism",
-    "pride", "realization", "relief", "remorse", "sadness", "surprise", "neutral",
-)  # fmt: skip
+    "admiration",
+    "amusement",
+    "anger",
+    "annoyance",
+    "approval",
+    "caring",
+    "confusion",
+    "curiosity",
+    "desire",
+    "disappointment",
+    "disapproval",
+    "disgust",
+    "embarrassment",
+    "excitement",
+    "fear",
+    "gratitude",
+    "grief",
+    "joy",
+    "love",
+    "nervousness",
+    "optimism",
+    "pride",
+    "realization",
+    "relief",
+    "remorse",
+    "sadness",
+    "surprise",
+    "neutral",
+)
 
 SENTIMENT_LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 
 CUSTOMER_STATES: tuple[str, ...] = (
-    "neutral", "satisfied", "confusion", "disappointment", "frustration", "anger", "anxiety",
-)  # fmt: skip
+    "neutral",
+    "satisfied",
+    "confusion",
+    "disappointment",
+    "frustration",
+    "anger",
+    "anxiety",
+)
 
 # GoEmotions' own sentiment grouping (Demszky et al., 2020); "ambiguous" counts as neutral.
 SENTIMENT_GROUPS: dict[str, tuple[str, ...]] = {
-    "positive": ("amusement", "excitement", "joy", "love", "desire", "optimism", "caring",
-                 "pride", "admiration", "gratitude", "relief", "approval"),
-    "negative": ("fear", "nervousness", "remorse", "embarrassment", "disappointment", "sadness",
-                 "grief", "disgust", "anger", "annoyance", "disapproval"),
+    "positive": (
+        "amusement",
+        "excitement",
+        "joy",
+        "love",
+        "desire",
+        "optimism",
+        "caring",
+        "pride",
+        "admiration",
+        "gratitude",
+        "relief",
+        "approval",
+    ),
+    "negative": (
+        "fear",
+        "nervousness",
+        "remorse",
+        "embarrassment",
+        "disappointment",
+        "sadness",
+        "grief",
+        "disgust",
+        "anger",
+        "annoyance",
+        "disapproval",
+    ),
     "neutral": ("realization", "surprise", "curiosity", "confusion", "neutral"),
-}  # fmt: skip
+}
 
 # Ekman's six plus neutral, as in the GoEmotions paper.
 EKMAN_GROUPS: dict[str, tuple[str, ...]] = {
     "anger": ("anger", "annoyance", "disapproval"),
     "disgust": ("disgust",),
     "fear": ("fear", "nervousness"),
-    "joy": ("joy", "amusement", "approval", "excitement", "gratitude", "love", "optimism",
-            "relief", "pride", "admiration", "desire", "caring"),
+    "joy": (
+        "joy",
+        "amusement",
+        "approval",
+        "excitement",
+        "gratitude",
+        "love",
+        "optimism",
+        "relief",
+        "pride",
+        "admiration",
+        "desire",
+        "caring",
+    ),
     "sadness": ("sadness", "disappointment", "embarrassment", "grief", "remorse"),
     "surprise": ("surprise", "realization", "confusion", "curiosity"),
     "neutral": ("neutral",),
-}  # fmt: skip
+}
 
 # Customer state in a support chat.  Curiosity counts as confusion because in support a
 # customer's open question ("how does this plan work?") is the cue to explain plainly;
@@ -54,14 +119,31 @@ STATE_GROUPS: dict[str, tuple[str, ...]] = {
     "disappointment": ("disappointment", "sadness", "grief"),
     "anxiety": ("nervousness", "fear"),
     "confusion": ("confusion", "curiosity"),
-    "satisfied": ("gratitude", "joy", "admiration", "approval", "love", "relief", "optimism",
-                  "amusement", "excitement", "pride", "caring"),
+    "satisfied": (
+        "gratitude",
+        "joy",
+        "admiration",
+        "approval",
+        "love",
+        "relief",
+        "optimism",
+        "amusement",
+        "excitement",
+        "pride",
+        "caring",
+    ),
     "neutral": ("neutral", "realization", "surprise", "desire", "remorse", "embarrassment"),
-}  # fmt: skip
+}
 # When a text carries several labels the most actionable state wins.
 STATE_PRIORITY: tuple[str, ...] = (
-    "anger", "frustration", "disappointment", "anxiety", "confusion", "satisfied", "neutral",
-)  # fmt: skip
+    "anger",
+    "frustration",
+    "disappointment",
+    "anxiety",
+    "confusion",
+    "satisfied",
+    "neutral",
+)
 
 _STATE_OF = {label: state for state, labels in STATE_GROUPS.items() for label in labels}
 _SENTIMENT_OF = {label: s for s, labels in SENTIMENT_GROUPS.items() for label in labels}

@@ -23,8 +23,14 @@ def tiny_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from models.network import EmotionNetwork, base_encoder_path
 
     tokenizer = AutoTokenizer.from_pretrained(str(base_encoder_path()))
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)  # fmt: skip
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     torch.manual_seed(0)
     network = EmotionNetwork.from_config(config)
     # Spread the emotion probabilities so thresholds actually split labels on and off.
@@ -38,3 +44,13 @@ def tiny_classifier(tiny_artifact: Path):
     from models.classifier import EmotionClassifier
 
     return EmotionClassifier.load(tiny_artifact, cache_size=0)
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The real coaching engine: the shipped emotion model and the MiniLM sentence encoder."""
+    from app.coaching.engine import CoachingEngine
+    from models.classifier import EmotionClassifier
+    from models.embedder import SentenceEncoder
+
+    return CoachingEngine(EmotionClassifier.load(), SentenceEncoder())

@@ -35,8 +35,9 @@ def test_classify_stream_keeps_order_and_marks_errors_in_place(tiny_classifier):
 
 
 def _coach(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], input=stdin, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], input=stdin, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_cli_classify_file_and_stdin(tiny_artifact: Path, tmp_path: Path):

@@ -36,7 +36,10 @@ def test_cross_fitted_f1_is_high_for_separable_and_low_for_noise():
 
 def test_vader_peer_polarity():
     assert vader_sentiment(["I love this, great job!", "This is terrible and awful.", "The box is blue."]) == [
-        "positive", "negative", "neutral"]  # fmt: skip
+        "positive",
+        "negative",
+        "neutral",
+    ]
 
 
 def test_goemotions_eval_figures(tiny_classifier):
@@ -65,8 +68,12 @@ def test_missing_dataset_raises_skip_signal(tiny_classifier, tmp_path: Path):
 
 
 def test_cli_eval_skips_loudly_when_data_is_absent(tiny_artifact: Path, tmp_path: Path):
-    result = subprocess.run([sys.executable, "-m", "app.cli", "eval", "maia", str(tmp_path / "absent.json"),
-                             "--model", str(tiny_artifact)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "eval", "maia", str(tmp_path / "absent.json"), "--model", str(tiny_artifact)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0
     assert "skipped" in result.stderr
     assert "skipped" in json.loads(result.stdout)

@@ -8,8 +8,13 @@ from models.artifact import load_artifact, save_artifact
 from models.classifier import EmotionClassifier
 from models.labels import CUSTOMER_STATES, GOEMOTIONS_LABELS, SENTIMENT_LABELS
 
-TEXTS = ["ok", "I have been waiting for three weeks and nobody has called me back about the refund.",
-         "Why was I charged twice?", "ok", "Thanks!"]  # fmt: skip
+TEXTS = [
+    "ok",
+    "I have been waiting for three weeks and nobody has called me back about the refund.",
+    "Why was I charged twice?",
+    "ok",
+    "Thanks!",
+]
 
 
 def test_prediction_shape_and_thresholds(tiny_classifier: EmotionClassifier):

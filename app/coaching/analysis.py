@@ -1,0 +1,91 @@
+"""What the coach says about each turn: plain pydantic models, shared by CLI, batch and API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Span(BaseModel):
+    """Character offsets into the turn's text, and the text they cover."""
+
+    start: int
+    end: int
+    text: str
+
+
+class ScoredLabel(BaseModel):
+    label: str
+    scores: dict[str, float]
+
+
+class Cue(BaseModel):
+    """A customer signal the agent should notice, with its evidence."""
+
+    kind: str = Field(description="e.g. frustration, short_answer, repeated_question, escalation, churn, abuse")
+    span: Span
+    reason: str
+    severity: Literal["info", "warn", "alert"] = "warn"
+
+
+class TemplatedScore(BaseModel):
+    score: float = Field(ge=0.0, le=1.0, description="how canned the sentence reads, 0-1")
+    flag: bool
+    signals: dict[str, float] = Field(default_factory=dict, description="what the score is made of")
+
+
+class AgentSentence(BaseModel):
+    span: Span
+    templated: TemplatedScore
+    compliance: bool = Field(False, description="a required disclosure: never flagged")
+
+
+class AgentFlag(BaseModel):
+    kind: Literal["robotic", "templated", "policy_over_people", "repeat_ask", "solution_before_empathy", "jargon"]
+    span: Span
+    reason: str
+    better_move: str
+
+
+class CustomerTurnAnalysis(BaseModel):
+    state: ScoredLabel
+    sentiment: ScoredLabel
+    emotions: list[str] = Field(description="GoEmotions labels over their thresholds")
+    cues: list[Cue]
+
+
+class AgentTurnAnalysis(BaseModel):
+    sentences: list[AgentSentence]
+    flags: list[AgentFlag]
+    learn_steps: list[str] = Field(description="L.E.A.R.N. steps this turn covered")
+
+
+class Suggestion(BaseModel):
+    """The next move: a principle, why now, and phrasing ideas from this customer's details."""
+
+    framework: str
+    step: str
+    name: str
+    principle: str
+    why_now: str
+    ideas: list[str]
+
+
+class Trajectory(BaseModel):
+    """Customer sentiment (positive minus negative probability, -1..1) over the conversation."""
+
+    start: float | None = None
+    now: float | None = None
+    trend: Literal["improving", "steady", "worsening", "unknown"] = "unknown"
+    points: list[float] = Field(default_factory=list)
+
+
+class TurnAnalysis(BaseModel):
+    index: int
+    role: str
+    customer: CustomerTurnAnalysis | None = None
+    agent: AgentTurnAnalysis | None = None
+    learn_coverage: dict[str, bool]
+    suggestions: list[Suggestion]
+    trajectory: Trajectory

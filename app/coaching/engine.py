@@ -1,0 +1,589 @@
+"""The coaching engine: folds a conversation turn by turn into analyses and suggestions.
+
+`add_turn` is the only way state changes, so feeding turns one by one and analysing the
+finished conversation give the same result.  Model calls go through the classifier's and
+encoder's caches; `analyze_many` fills them in bulk first, which is what makes batch
+annotation fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.coaching.analysis import (
+    AgentFlag,
+    AgentSentence,
+    AgentTurnAnalysis,
+    Cue,
+    CustomerTurnAnalysis,
+    ScoredLabel,
+    Span,
+    Suggestion,
+    Trajectory,
+    TurnAnalysis,
+)
+from app.coaching.conversation import Conversation, Turn
+from app.coaching.frameworks import CoachingLibrary, load_library
+from app.coaching.learn import FEELING, FrameworkMatcher, IdeaRenderer, suggestion
+from app.coaching.templated import MacroMemory, TemplatedScorer
+from app.coaching.text import CustomerDetails, content_words, is_question, split_sentences, words
+from models.classifier import EmotionClassifier, EmotionPrediction
+from models.embedder import SentenceEncoder
+
+UPSET_STATES = frozenset({"frustration", "anger", "disappointment", "anxiety"})
+ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing"})
+UPSET_CUES = frozenset({"waiting", "repeat_story", "churn", "abuse", "escalation", "shouting"})
+STATE_CUE_MIN = 0.4
+REPEATED_QUESTION = 0.8  # cosine between two customer questions asking the same thing
+RETOLD_STORY = 0.85
+POLICY_MEANING = 0.78
+LEARN = ("listen", "empathize", "apologize", "resolve", "note")
+_INSTRUCTION = re.compile(
+    r"\b(try|restart|reinstall|reboot|clear (your|the)|log (out|in)|sign (out|in)|go to|click|tap|make sure|"
+    r"check (your|that|if|the)|have you tried|follow (these|the) steps|steps below|update (your|the) app)\b",
+    re.I,
+)
+_REQUEST = re.compile(
+    r"\b(please (provide|confirm|share|send|give|tell|enter|type)|could you (please )?(give|tell|provide|confirm|"
+    r"share|send|describe|explain)|can you (please )?(give|tell|provide|confirm|share|send|describe|explain)|"
+    r"what('s| is) (your|the)|may I (have|know|get)|can I (have|get)|I('ll| will) need (your|the))\b",
+    re.I,
+)
+_ASKS_FOR = {
+    "orders": re.compile(r"\b(order|ticket|case|invoice|booking|reservation|reference)( number| no| id| #)?\b", re.I),
+    "emails": re.compile(r"\be-?mail\b", re.I),
+    "phones": re.compile(r"\b(phone|mobile|cell)( number)?\b", re.I),
+    "dates": re.compile(r"\b(date|when did|what day)\b", re.I),
+    "issue": re.compile(
+        r"\b(describe|explain|tell me (more )?about) (the|your|what)( \w+)? ?(issue|problem|happened)", re.I
+    ),
+}
+_STATUS = re.compile(
+    r"\b(delay(ed|s)?|outage|still (investigating|working on|waiting|pending)|taking longer|(now )?estimated (for|at)|"
+    r"behind schedule|update (on|about) your|service (disruption|interruption)|known issue)\b",
+    re.I,
+)
+_SHOUT_WORD = re.compile(r"\b[A-Z]{3,}\b")
+_KNOWN_ACRONYMS = frozenset({"USA", "USB", "ATM", "PDF", "URL", "API", "SMS", "ETA", "FAQ", "CEO", "VAT", "UPS", "DHL"})
+
+
+@dataclass
+class ConversationState:
+    """Everything the engine remembers about one conversation between turns."""
+
+    conversation_id: str
+    tenant: str = "default"
+    turns: list[Turn] = field(default_factory=list)
+    analyses: list[TurnAnalysis] = field(default_factory=list)
+    details: CustomerDetails = field(default_factory=CustomerDetails)
+    customer_questions: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    customer_stories: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    customer_lengths: list[int] = field(default_factory=list)
+    customer_words: set[str] = field(default_factory=set)
+    customer_text: str = ""
+    agent_run: int = 0  # agent sentences since the customer last spoke
+    status_missing: list[str] = field(default_factory=list)  # proactive-update parts the last status lacked
+    last_customer: CustomerTurnAnalysis | None = None
+    last_customer_index: int | None = None
+    coverage: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(LEARN, False))
+    # Steps done since the customer last showed a need for them (empathy is owed per upset).
+    empathized_since_upset: bool = True
+    apologized_since_upset: bool = True
+    framework_steps: dict[str, set[str]] = field(default_factory=dict)
+    sentiment_points: list[float] = field(default_factory=list)
+    ideas: IdeaRenderer = field(default_factory=IdeaRenderer)
+    abuse_open: bool = False
+    transfer_open: bool = False
+
+    def covered(self, framework_id: str, step_id: str) -> bool:
+        return step_id in self.framework_steps.get(framework_id, set())
+
+
+class CoachingEngine:
+    """Analysers over one classifier, one sentence encoder and one framework library."""
+
+    def __init__(
+        self,
+        classifier: EmotionClassifier,
+        encoder: SentenceEncoder,
+        library: CoachingLibrary | None = None,
+        macros: MacroMemory | None = None,
+    ) -> None:
+        self.classifier = classifier
+        self.encoder = encoder
+        self.library = library or load_library()
+        self.macros = macros or MacroMemory()
+        self.matcher = FrameworkMatcher(self.library)
+        canned = self.library.phrases.get("canned")
+        policy = self.library.phrases.get("policy")
+        self.templated = TemplatedScorer(self.library, self._phrase_vectors(canned))
+        self.policy = policy
+        self.policy_patterns = [re.compile(p, re.I) for p in (policy.patterns if policy else [])]
+        self.policy_vectors = self._phrase_vectors(policy)
+
+    def _phrase_vectors(self, phrases) -> np.ndarray:
+        texts = [p.text for p in phrases.phrases] if phrases else []
+        return self.encoder.encode(texts) if texts else np.zeros((0, self.encoder.dimension), dtype=np.float32)
+
+    # -- public API -------------------------------------------------------------------------
+
+    def new_state(self, conversation_id: str, tenant: str = "default") -> ConversationState:
+        return ConversationState(conversation_id=conversation_id, tenant=tenant)
+
+    def analyze(self, conversation: Conversation, tenant: str = "default") -> list[TurnAnalysis]:
+        state = self.new_state(conversation.conversation_id, conversation.tenant or tenant)
+        return [self.add_turn(state, turn) for turn in conversation.turns]
+
+    def analyze_many(self, conversations: Sequence[Conversation], tenant: str = "default") -> list[list[TurnAnalysis]]:
+        """Analyse many conversations with one bulk model call per kind (cache warm-up)."""
+        self.warm(conversations)
+        return [self.analyze(c, tenant) for c in conversations]
+
+    def warm(self, conversations: Iterable[Conversation]) -> None:
+        customer_texts: list[str] = []
+        sentences: list[str] = []
+        for conversation in conversations:
+            for turn in conversation.turns:
+                if turn.role == "customer":
+                    customer_texts.append(turn.text)
+                if turn.role != "system":
+                    sentences.extend(s.text for s in split_sentences(turn.text))
+        self.classifier.predict(customer_texts)
+        self.encoder.encode(sentences)
+
+    def learn_macros(self, conversations: Iterable[Conversation], tenant: str = "default") -> int:
+        """Feed past traffic to the macro memory without analysing it; returns sentences added."""
+        added = 0
+        for conversation in conversations:
+            agent = [s.text for t in conversation.turns if t.role == "agent" for s in split_sentences(t.text)]
+            if agent:
+                self.macros.add(conversation.tenant or tenant, conversation.conversation_id, self.encoder.encode(agent))
+                added += len(agent)
+        return added
+
+    def add_turn(self, state: ConversationState, turn: Turn) -> TurnAnalysis:
+        index = len(state.turns)
+        state.turns.append(turn)
+        customer = agent = None
+        if turn.role == "customer":
+            customer = self._customer_turn(state, index, turn)
+        elif turn.role == "agent":
+            agent = self._agent_turn(state, turn)
+        analysis = TurnAnalysis(
+            index=index,
+            role=turn.role,
+            customer=customer,
+            agent=agent,
+            learn_coverage=dict(state.coverage),
+            suggestions=self._suggest(state),
+            trajectory=trajectory(state.sentiment_points),
+        )
+        state.analyses.append(analysis)
+        return analysis
+
+    def handoff(self, state: ConversationState) -> dict:
+        """Warm-transfer summary: what the customer said, what was tried, how they feel."""
+        customer_turns = [t.text for t in state.turns if t.role == "customer"]
+        tried = [
+            s.text
+            for t in state.turns
+            if t.role == "agent"
+            for s in split_sentences(t.text)
+            if self.matcher.covered("learn", [s.text]) and "resolve" in self.matcher.covered("learn", [s.text])
+        ]
+        cues = sorted({c.kind for a in state.analyses if a.customer for c in a.customer.cues})
+        return {
+            "conversation_id": state.conversation_id,
+            "customer_said": customer_turns[-3:],
+            "issue": state.details.issue,
+            "details": {k: v for k, v in state.details.slots().items() if k not in {"issue", "quote"}},
+            "what_was_tried": tried,
+            "customer_state": state.last_customer.state.label if state.last_customer else None,
+            "cues_seen": cues,
+            "trajectory": trajectory(state.sentiment_points).model_dump(),
+            "learn_coverage": dict(state.coverage),
+        }
+
+    # -- customer side ----------------------------------------------------------------------
+
+    def _customer_turn(self, state: ConversationState, index: int, turn: Turn) -> CustomerTurnAnalysis:
+        text = turn.text
+        prediction = self.classifier.predict([text])[0]
+        sentences = split_sentences(text)
+        vectors = self.encoder.encode([s.text for s in sentences])
+        cues = self._state_cue(prediction, text)
+        cues += self._lexicon_cues(text)
+        cues += self._shouting(text)
+        cues += self._short_answer(state, text, prediction)
+        cues += self._repeats(state, index, sentences, vectors)
+
+        n_words = len(words(text))
+        state.customer_lengths.append(n_words)
+        for span, vector in zip(sentences, vectors, strict=True):
+            if is_question(span.text):
+                state.customer_questions.append((index, vector))
+        if n_words >= 12:
+            state.customer_stories.append((index, self.encoder.encode([text])[0]))
+        state.customer_words |= content_words(text)
+        state.customer_text += "\n" + text
+        state.agent_run = 0
+        state.details.update(text)
+        sentiment = prediction.sentiment.scores
+        state.sentiment_points.append(round(sentiment["positive"] - sentiment["negative"], 4))
+        analysis = CustomerTurnAnalysis(
+            state=ScoredLabel(**prediction.customer_state.to_dict()),
+            sentiment=ScoredLabel(**prediction.sentiment.to_dict()),
+            emotions=prediction.labels,
+            cues=cues,
+        )
+        kinds = {c.kind for c in cues}
+        if prediction.customer_state.label in UPSET_STATES or kinds & UPSET_CUES:
+            state.empathized_since_upset = False
+            if prediction.customer_state.label != "anxiety" or kinds & {"waiting", "repeat_story"}:
+                state.apologized_since_upset = False
+        state.abuse_open = state.abuse_open or "abuse" in kinds
+        state.transfer_open = state.transfer_open or "escalation" in kinds
+        state.last_customer = analysis
+        state.last_customer_index = index
+        return analysis
+
+    @staticmethod
+    def _state_cue(prediction: EmotionPrediction, text: str) -> list[Cue]:
+        label = prediction.customer_state.label
+        score = prediction.customer_state.scores[label]
+        if label in {"neutral", "satisfied"} or score < STATE_CUE_MIN:
+            return []
+        severity = "alert" if label == "anger" else "warn" if label in UPSET_STATES else "info"
+        top = ", ".join(prediction.labels[:3]) or "none over threshold"
+        return [
+            Cue(
+                kind=label,
+                span=Span(start=0, end=len(text), text=text),
+                severity=severity,
+                reason=f"emotion model: {label} {score:.2f} (emotions: {top})",
+            )
+        ]
+
+    def _lexicon_cues(self, text: str) -> list[Cue]:
+        reasons = {
+            "escalation": ("asks for a manager or escalation", "alert"),
+            "churn": ("threatens to cancel or leave", "alert"),
+            "repeat_story": ("says they already explained this", "warn"),
+            "waiting": ("complains about waiting or repeat contact", "warn"),
+            "abuse": ("abusive language", "alert"),
+        }
+        cues = []
+        for kind, patterns in self.library.cue_patterns.items():
+            match = next((m for p in patterns if (m := p.search(text))), None)
+            if match:
+                reason, severity = reasons.get(kind, (kind, "warn"))
+                cues.append(
+                    Cue(
+                        kind=kind,
+                        span=Span(start=match.start(), end=match.end(), text=match.group(0)),
+                        reason=reason,
+                        severity=severity,
+                    )
+                )
+        return cues
+
+    @staticmethod
+    def _shouting(text: str) -> list[Cue]:
+        caps = [m for m in _SHOUT_WORD.finditer(text) if m.group(0) not in _KNOWN_ACRONYMS]
+        letters = [c for c in text if c.isalpha()]
+        bangs = re.search(r"[!?]*![!?]*!+[!?]*", text)
+        mostly_caps = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6
+        if len(caps) >= 3 or mostly_caps:
+            span = (
+                Span(start=caps[0].start(), end=caps[-1].end(), text=text[caps[0].start() : caps[-1].end()])
+                if caps
+                else Span(start=0, end=len(text), text=text)
+            )
+            return [Cue(kind="shouting", span=span, reason="writing in capitals", severity="warn")]
+        if bangs:
+            return [
+                Cue(
+                    kind="shouting",
+                    span=Span(start=bangs.start(), end=bangs.end(), text=bangs.group(0)),
+                    reason="repeated exclamation marks",
+                    severity="info",
+                )
+            ]
+        return []
+
+    @staticmethod
+    def _short_answer(state: ConversationState, text: str, prediction: EmotionPrediction) -> list[Cue]:
+        n = len(words(text))
+        if n == 0 or n > 3 or not state.customer_lengths or prediction.sentiment.label == "positive":
+            return []
+        earlier = max(state.customer_lengths[-3:])
+        if earlier < 12:
+            return []
+        return [
+            Cue(
+                kind="short_answer",
+                span=Span(start=0, end=len(text), text=text),
+                severity="info",
+                reason=f"{n}-word reply after a {earlier}-word message: engagement dropping",
+            )
+        ]
+
+    @staticmethod
+    def _repeats(state: ConversationState, index: int, sentences: list[Span], vectors: np.ndarray) -> list[Cue]:
+        cues: list[Cue] = []
+        for span, vector in zip(sentences, vectors, strict=True):
+            if is_question(span.text) and state.customer_questions:
+                sims = [(float(vector @ v), i) for i, v in state.customer_questions]
+                best, earlier = max(sims)
+                if best >= REPEATED_QUESTION:
+                    cues.append(
+                        Cue(
+                            kind="repeated_question",
+                            span=span,
+                            severity="warn",
+                            reason=f"asks again what they asked in turn {earlier} (similarity {best:.2f})",
+                        )
+                    )
+                    break
+        if len(words(" ".join(s.text for s in sentences))) >= 12 and state.customer_stories:
+            whole = vectors.mean(0)
+            whole = whole / (np.linalg.norm(whole) or 1.0)
+            best, earlier = max((float(whole @ v), i) for i, v in state.customer_stories)
+            if best >= RETOLD_STORY:
+                text = " ".join(s.text for s in sentences)
+                cues.append(
+                    Cue(
+                        kind="repeat_story",
+                        span=Span(start=0, end=len(text), text=text),
+                        severity="warn",
+                        reason=f"retells what they wrote in turn {earlier} (similarity {best:.2f})",
+                    )
+                )
+        return cues
+
+    # -- agent side -------------------------------------------------------------------------
+
+    def _agent_turn(self, state: ConversationState, turn: Turn) -> AgentTurnAnalysis:
+        text = turn.text
+        spans = split_sentences(text) or [Span(start=0, end=len(text), text=text)]
+        vectors = self.encoder.encode([s.text for s in spans])
+        similarity, categories = self.templated.nearest_phrase(vectors)
+        others = self.macros.other_conversations(state.tenant, state.conversation_id, vectors)
+        recent_customer = self._recent_customer_words(state)
+        upset = not state.empathized_since_upset  # an upset customer turn not yet acknowledged
+        feeling = _feeling(state)
+        personal = bool(content_words(text) & recent_customer) or any(
+            d in text for d in state.details.orders + state.details.dates
+        )
+        sentences: list[AgentSentence] = []
+        flags: list[AgentFlag] = []
+        for i, span in enumerate(spans):
+            compliant = any(p.search(span.text) for p in self.library.compliance_patterns)
+            state.agent_run += 1
+            score = self.templated.score(span.text, float(similarity[i]), others[i], recent_customer, state.agent_run)
+            if compliant:  # required disclosures are said verbatim on purpose
+                sentences.append(
+                    AgentSentence(span=span, templated=score.model_copy(update={"flag": False}), compliance=True)
+                )
+                continue
+            sentences.append(AgentSentence(span=span, templated=score))
+            stock = categories[i] in ROBOTIC_CATEGORIES or score.signals["library"] >= 0.8
+            if score.flag and upset and not personal and stock:
+                what = (categories[i] or "phrasing").replace("_", " ")
+                flags.append(
+                    AgentFlag(
+                        kind="robotic",
+                        span=span,
+                        reason=f"{what} to a customer who is {feeling}, with nothing about what they said",
+                        better_move="Say what happened to them and what you'll do, in your own words.",
+                    )
+                )
+            policy = self._policy(span.text, vectors[i])
+            if policy:
+                flags.append(
+                    AgentFlag(
+                        kind="policy_over_people",
+                        span=span,
+                        reason=policy,
+                        better_move=self.policy.better_move if self.policy else "",
+                    )
+                )
+            asked = self._repeat_ask(state, span.text)
+            if asked:
+                flags.append(
+                    AgentFlag(
+                        kind="repeat_ask",
+                        span=span,
+                        reason=asked,
+                        better_move="Use what they already gave you; confirm it instead of asking again.",
+                    )
+                )
+        said = [s.span.text for s in sentences if not s.compliance]
+        learn_steps = self.matcher.covered("learn", said)
+        if upset and not {"empathize", "apologize"} & set(learn_steps):
+            instruction = next((s.span for s in sentences if _INSTRUCTION.search(s.span.text)), None)
+            if instruction is not None:
+                flags.append(
+                    AgentFlag(
+                        kind="solution_before_empathy",
+                        span=instruction,
+                        reason=f"troubleshooting a customer who is {feeling}, with no acknowledgement yet",
+                        better_move="First one sentence that names their frustration and its impact, then the steps.",
+                    )
+                )
+        flags += self._jargon(state, text)
+        self._update_coverage(state, learn_steps, said)
+        if _STATUS.search(text):  # a status update: check it against the proactive-update formula
+            done = set(self.matcher.covered("proactive_update", said))
+            framework = self.library.frameworks.get("proactive_update")
+            state.status_missing = [s.id for s in framework.steps if s.id not in done] if framework else []
+        else:
+            state.status_missing = []
+        self.macros.add(state.tenant, state.conversation_id, vectors)
+        return AgentTurnAnalysis(sentences=sentences, flags=flags, learn_steps=learn_steps)
+
+    def _recent_customer_words(self, state: ConversationState) -> set[str]:
+        recent = [t.text for t in state.turns[:-1] if t.role == "customer"][-2:]
+        return set().union(*(content_words(t) for t in recent)) if recent else set()
+
+    def _policy(self, sentence: str, vector: np.ndarray) -> str | None:
+        match = next((m for p in self.policy_patterns if (m := p.search(sentence))), None)
+        if match:
+            return f'hides behind policy or helplessness: "{match.group(0)}"'
+        if len(self.policy_vectors):
+            sims = self.policy_vectors @ vector
+            if float(sims.max()) >= POLICY_MEANING:
+                return (
+                    f'reads like "{self.policy.phrases[int(sims.argmax())].text}" (similarity {float(sims.max()):.2f})'  # type: ignore[union-attr]
+                )
+        return None
+
+    @staticmethod
+    def _repeat_ask(state: ConversationState, sentence: str) -> str | None:
+        if not (_REQUEST.search(sentence) or sentence.rstrip().endswith("?")):
+            return None
+        for slot, pattern in _ASKS_FOR.items():
+            if not pattern.search(sentence):
+                continue
+            known = state.details.issue if slot == "issue" else getattr(state.details, slot)
+            if known:
+                value = known if isinstance(known, str) else known[-1]
+                return f'the customer already gave their {slot.rstrip("s")}: "{value}"'
+        return None
+
+    def _jargon(self, state: ConversationState, text: str) -> list[AgentFlag]:
+        flags = []
+        for pattern, plain in self.library.jargon_terms:
+            match = pattern.search(text)
+            if match and not pattern.search(state.customer_text):
+                flags.append(
+                    AgentFlag(
+                        kind="jargon",
+                        span=Span(start=match.start(), end=match.end(), text=match.group(0)),
+                        reason=f'"{match.group(0)}" is jargon the customer hasn\'t used',
+                        better_move=f"Say it plainly: {plain}.",
+                    )
+                )
+        return flags
+
+    def _update_coverage(self, state: ConversationState, learn_steps: list[str], sentences: list[str]) -> None:
+        for step in learn_steps:
+            state.coverage[step] = True
+        if "empathize" in learn_steps or "apologize" in learn_steps:
+            state.empathized_since_upset = True
+        if "apologize" in learn_steps:
+            state.apologized_since_upset = True
+        for framework_id in self.library.frameworks:
+            covered = self.matcher.covered(framework_id, sentences)
+            if covered:
+                state.framework_steps.setdefault(framework_id, set()).update(covered)
+        if state.covered("de_escalation", "set_boundary"):
+            state.abuse_open = False
+        if state.covered("warm_transfer", "summary"):
+            state.transfer_open = False
+
+    # -- suggestions ------------------------------------------------------------------------
+
+    def _suggest(self, state: ConversationState, limit: int = 2) -> list[Suggestion]:
+        last = state.last_customer
+        slots = state.details.slots()
+        slots["feeling"] = _feeling(state)
+        lib = self.library
+        out: list[Suggestion] = []
+
+        def add(framework_id: str, step_id: str, why: str) -> None:
+            if framework_id in lib.frameworks and len(out) < limit:
+                out.append(suggestion(lib.framework(framework_id), step_id, why, state.ideas, slots))
+
+        if state.status_missing:  # proactive updates go out before the customer says a word
+            names = ", ".join(m.replace("_", " ") for m in state.status_missing)
+            add("proactive_update", state.status_missing[0], f"the last status update has no {names}")
+        if last is None:
+            return out
+        kinds = {c.kind: c for c in last.cues}
+        label, score = last.state.label, last.state.scores[last.state.label]
+        if state.abuse_open:
+            step = (
+                "acknowledge_emotion"
+                if not state.covered("de_escalation", "acknowledge_emotion")
+                else ("set_boundary" if not state.covered("de_escalation", "set_boundary") else "disengage")
+            )
+            add("de_escalation", step, _why(kinds.get("abuse"), "abusive language earlier in the chat"))
+        if state.transfer_open:
+            add(
+                "warm_transfer",
+                "summary" if state.covered("warm_transfer", "tell_the_customer") else "tell_the_customer",
+                _why(kinds.get("escalation"), "the customer asked for someone else"),
+            )
+        if not state.empathized_since_upset:
+            add(
+                "learn",
+                "empathize",
+                f"customer is {FEELING.get(label, 'upset')} ({label} {score:.2f})"
+                if label in UPSET_STATES
+                else _why(next(iter(kinds.values()), None), "customer is upset"),
+            )
+        if not state.apologized_since_upset:
+            add(
+                "learn",
+                "apologize",
+                _why(
+                    kinds.get("waiting") or kinds.get("repeat_story"),
+                    f"something went wrong for them ({label} {score:.2f})",
+                ),
+            )
+        if {"repeat_story", "repeated_question"} & set(kinds) or label == "confusion":
+            cue = kinds.get("repeat_story") or kinds.get("repeated_question")
+            add("learn", "listen", _why(cue, f"customer seems unsure ({label} {score:.2f})"))
+        if not state.coverage["resolve"]:
+            add("learn", "resolve", "no concrete action, option or timeline offered yet")
+        elif not state.coverage["note"]:
+            add("learn", "note", "a fix is on the table: document it and say when you'll follow up")
+        elif not state.covered("closing_loop", "follow_up"):
+            add("closing_loop", "follow_up", "resolved and noted: close the loop in 24–48 h")
+        return out
+
+
+def _feeling(state: ConversationState) -> str:
+    label = state.last_customer.state.label if state.last_customer else "neutral"
+    return FEELING[label] if label in UPSET_STATES else "upset"
+
+
+def _why(cue: Cue | None, fallback: str) -> str:
+    return f'{cue.reason}: "{cue.span.text}"' if cue else fallback
+
+
+def trajectory(points: list[float], recency: float = 0.6) -> Trajectory:
+    """Start vs now, where `now` is an exponentially weighted mean favouring recent turns."""
+    if not points:
+        return Trajectory()
+    start = points[0]
+    weights = np.array([recency ** (len(points) - 1 - i) for i in range(len(points))])
+    now = float(np.dot(weights, points) / weights.sum())
+    delta = now - start
+    trend = "improving" if delta > 0.2 else "worsening" if delta < -0.2 else "steady"
+    return Trajectory(start=round(start, 4), now=round(now, 4), trend=trend, points=points)

@@ -1,0 +1,110 @@
+"""Which framework steps the agent has covered, and what to suggest next.
+
+Suggestions are principles with phrasing *ideas* rendered from this customer's details
+(their words, order, date, product, what went wrong).  An idea is shown at most once per
+conversation, so the agent is never handed the same line twice.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from app.coaching.analysis import Suggestion
+from app.coaching.frameworks import CoachingLibrary, Framework, Step
+
+CUSTOMER_SLOTS = frozenset({"issue", "quote", "order", "date", "product", "feeling"})
+# Slots only the agent can fill: shown as a bracketed prompt, never invented.
+AGENT_SLOTS = {
+    "action": "[what you're doing]",
+    "next_update": "[a specific time]",
+    "expected": "[what should have happened]",
+}
+FEELING = {
+    "frustration": "frustrated",
+    "anger": "upset",
+    "disappointment": "disappointed",
+    "anxiety": "worried",
+    "confusion": "unsure",
+    "neutral": "concerned",
+    "satisfied": "relieved",
+}
+IDEAS_PER_SUGGESTION = 3
+
+
+@dataclass
+class CompiledStep:
+    step: Step
+    detect: list[re.Pattern[str]]
+    not_counted: list[re.Pattern[str]]
+
+    def covered_by(self, sentence: str) -> bool:
+        return any(p.search(sentence) for p in self.detect) and not any(p.search(sentence) for p in self.not_counted)
+
+
+class FrameworkMatcher:
+    """Compiled detectors for every step of every framework."""
+
+    def __init__(self, library: CoachingLibrary) -> None:
+        self.library = library
+
+    @cached_property
+    def steps(self) -> dict[tuple[str, str], CompiledStep]:
+        return {
+            (f.id, s.id): CompiledStep(
+                s, [re.compile(p, re.I) for p in s.detect], [re.compile(p, re.I) for p in s.not_counted]
+            )
+            for f in self.library.frameworks.values()
+            for s in f.steps
+        }
+
+    def covered(self, framework_id: str, sentences: list[str]) -> list[str]:
+        """Step ids of `framework_id` that any of the sentences covers."""
+        return [
+            step_id
+            for (fid, step_id), compiled in self.steps.items()
+            if fid == framework_id and any(compiled.covered_by(s) for s in sentences)
+        ]
+
+
+def _slots_in(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@dataclass
+class IdeaRenderer:
+    """Fills idea templates from the customer's details; skips ideas it cannot ground."""
+
+    used: set[str] = field(default_factory=set)
+
+    def render(self, step: Step, slots: dict[str, str], limit: int = IDEAS_PER_SUGGESTION) -> list[str]:
+        values = {**AGENT_SLOTS, **slots}
+        out: list[str] = []
+        for template in step.ideas:
+            needed = _slots_in(template)
+            if not needed <= set(values) or not (needed & CUSTOMER_SLOTS or not needed):
+                continue  # a slot we don't know, or an idea with nothing from this customer
+            text = template.format(**values)
+            if text in self.used:
+                continue
+            out.append(text)
+            if len(out) == limit:
+                break
+        self.used.update(out)
+        return out
+
+
+def suggestion(
+    framework: Framework, step_id: str, why_now: str, renderer: IdeaRenderer, slots: dict[str, str]
+) -> Suggestion:
+    step = framework.step(step_id)
+    return Suggestion(
+        framework=framework.id,
+        step=step.id,
+        name=step.name,
+        principle=step.principle,
+        why_now=why_now,
+        ideas=renderer.render(step, slots),
+    )

@@ -1,0 +1,127 @@
+"""How canned an agent sentence reads, from general signals rather than any one company's text.
+
+Four kinds of evidence, combined as independent chances (1 - Π(1 - s)):
+- **library**: closeness in meaning to the stock phrases in frameworks/phrases (plus their patterns);
+- **macro**: the same sentence, near-verbatim, in other conversations of the same tenant —
+  the team's own macros, learned from traffic (`MacroMemory`).  Only for sentences of four
+  words or more: "Yes." and "Thanks!" recur everywhere without being anyone's macro;
+- **form**: the shape of pasted help text — long, explanatory, addressed to "you" in general;
+- **burst**: deep in a run of agent sentences with no customer reply — a pasted block;
+then discounted by **personalisation**: words and details taken from what this customer said.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.coaching.analysis import TemplatedScore
+from app.coaching.frameworks import CoachingLibrary
+from app.coaching.text import content_words, words
+
+FLAG_AT = 0.5
+MACRO_MIN_WORDS = 4
+NEAR_DUPLICATE = 0.9  # cosine of two sentences that are the same macro with small edits
+_GENERIC_OPENING = re.compile(
+    r"^\s*(you can|you may|you will|you'll|to (\w+ ){0,3}(please|you)|if you|please (note|follow|click|go|visit|"
+    r"log|make sure|be aware|allow)|our |we (offer|provide|are|do|have)|this (is|includes|means)|in order to|"
+    r"as (a|an|per)|[A-Z][\w#]* is an? )",
+    re.I,
+)
+
+
+# A pasted table row or bullet: mostly prices/numbers, or a numbered/bulleted item.
+_LIST_ITEM = re.compile(r"^\s*([-•*]|\d+[.)]|option #?\d)\s+\S|^\W*([$€£]|R\$)\s?\d[\d.,]*\s+\S+", re.I)
+
+
+@dataclass
+class _TenantMacros:
+    vectors: list[np.ndarray] = field(default_factory=list)
+    conversations: list[str] = field(default_factory=list)
+    matrix: np.ndarray | None = None  # stacked `vectors`, rebuilt lazily
+
+
+class MacroMemory:
+    """Agent sentences seen per tenant, to spot a team's own macros by near-duplicates
+    across conversations.  In memory here; the service persists what it feeds it."""
+
+    def __init__(self, threshold: float = NEAR_DUPLICATE, max_per_tenant: int = 50_000) -> None:
+        self.threshold = threshold
+        self.max_per_tenant = max_per_tenant
+        self._tenants: dict[str, _TenantMacros] = defaultdict(_TenantMacros)
+        self._lock = threading.Lock()
+
+    def add(self, tenant: str, conversation_id: str, vectors: np.ndarray) -> None:
+        with self._lock:
+            store = self._tenants[tenant]
+            for vector in vectors:
+                if len(store.vectors) >= self.max_per_tenant:
+                    store.vectors.pop(0)
+                    store.conversations.pop(0)
+                store.vectors.append(vector)
+                store.conversations.append(conversation_id)
+            store.matrix = None
+
+    def other_conversations(self, tenant: str, conversation_id: str, vectors: np.ndarray) -> list[int]:
+        """For each vector, how many *other* conversations hold a near-duplicate sentence."""
+        with self._lock:
+            store = self._tenants.get(tenant)
+            if store is None or not store.vectors or len(vectors) == 0:
+                return [0] * len(vectors)
+            if store.matrix is None:
+                store.matrix = np.stack(store.vectors)
+            similar = (vectors @ store.matrix.T) >= self.threshold
+            owners = np.array(store.conversations)
+            return [len(set(owners[row]) - {conversation_id}) for row in similar]
+
+
+class TemplatedScorer:
+    def __init__(self, library: CoachingLibrary, phrase_vectors: np.ndarray) -> None:
+        canned = library.phrases.get("canned")
+        self.patterns = [re.compile(p, re.I) for p in (canned.patterns if canned else [])]
+        self.phrase_categories = [p.category for p in canned.phrases] if canned else []
+        self.phrase_vectors = phrase_vectors
+
+    def nearest_phrase(self, vectors: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+        """Best cosine to a library phrase and that phrase's category, per sentence."""
+        if len(self.phrase_vectors) == 0 or len(vectors) == 0:
+            return np.zeros(len(vectors)), [None] * len(vectors)
+        sims = vectors @ self.phrase_vectors.T
+        best = sims.argmax(1)
+        return sims.max(1), [self.phrase_categories[i] for i in best]
+
+    def score(
+        self,
+        sentence: str,
+        similarity: float,
+        other_conversations: int,
+        customer_words: set[str],
+        run_position: int = 1,
+    ) -> TemplatedScore:
+        """`run_position`: 1 for the first agent sentence after a customer turn, 2 for the next..."""
+        n_words = len(words(sentence))
+        library = 1.0 if any(p.search(sentence) for p in self.patterns) else _ramp(similarity, 0.45, 0.7)
+        macro = 0.0
+        if n_words >= MACRO_MIN_WORDS and other_conversations:
+            macro = 0.75 if other_conversations == 1 else 0.9
+        generic = bool(_GENERIC_OPENING.match(sentence))
+        form = 0.5 + 0.2 * generic if n_words >= 12 else 0.35 if generic and n_words >= 6 else 0.0
+        if _LIST_ITEM.match(sentence):
+            form = max(form, 0.5)
+        burst = 0.0 if n_words < MACRO_MIN_WORDS else 0.5 if run_position >= 5 else 0.3 if run_position >= 3 else 0.0
+        own = content_words(sentence)
+        personal = len(own & customer_words) / len(own) if own else 0.0
+        raw = 1.0 - (1.0 - library) * (1.0 - macro) * (1.0 - form) * (1.0 - burst)
+        score = raw * (1.0 - 0.6 * personal)
+        signals = {"library": library, "macro": macro, "form": form, "burst": burst, "personal": personal}
+        return TemplatedScore(
+            score=round(score, 4), flag=score >= FLAG_AT, signals={k: round(v, 3) for k, v in signals.items()}
+        )
+
+
+def _ramp(x: float, lo: float, hi: float) -> float:
+    return float(min(1.0, max(0.0, (x - lo) / (hi - lo))))

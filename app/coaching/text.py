@@ -1,0 +1,276 @@
+"""Small text utilities the detectors share: sentences, content words, customer details."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.coaching.analysis import Span
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9#@])|\n+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+")
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "so",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "from",
+        "by",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "us",
+        "you",
+        "your",
+        "he",
+        "she",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "when",
+        "where",
+        "why",
+        "how",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "not",
+        "no",
+        "yes",
+        "please",
+        "thanks",
+        "thank",
+        "hi",
+        "hello",
+        "ok",
+        "okay",
+        "just",
+        "also",
+        "very",
+        "really",
+        "all",
+        "any",
+        "some",
+        "more",
+        "most",
+        "about",
+        "into",
+        "than",
+        "then",
+        "too",
+        "up",
+        "out",
+        "over",
+        "again",
+        "get",
+        "got",
+        "im",
+        "i'm",
+        "it's",
+        "dont",
+        "don't",
+        "can't",
+        "cant",
+        "i've",
+        "ive",
+        "i'll",
+        "ill",
+        "you're",
+        "youre",
+    ]
+)
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Sentence spans (regex: punctuation then a capital, or a line break)."""
+    spans: list[Span] = []
+    start = 0
+    for match in [*_SENTENCE_END.finditer(text), None]:
+        end = match.start() if match else len(text)
+        chunk = text[start:end]
+        stripped = chunk.strip()
+        if stripped:
+            offset = start + chunk.index(stripped)
+            spans.append(Span(start=offset, end=offset + len(stripped), text=stripped))
+        if match:
+            start = match.end()
+    return spans
+
+
+def words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+_PLACEHOLDER = re.compile(r"#[A-Z_]+[#?]|\{\{[^}]*\}\}")  # anonymiser / macro placeholders: not words
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in words(_PLACEHOLDER.sub(" ", text)) if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
+
+
+def is_question(text: str) -> bool:
+    return "?" in text or bool(
+        re.match(r"\s*(how|why|what|when|where|which|who|can|could|would|will|is|are|do|does|did)\b", text, re.I)
+    )
+
+
+_PRONOUNS = {
+    "i": "you",
+    "me": "you",
+    "my": "your",
+    "mine": "yours",
+    "myself": "yourself",
+    "i'm": "you're",
+    "i've": "you've",
+    "i'll": "you'll",
+    "i'd": "you'd",
+    "am": "are",
+    "we": "you",
+    "our": "your",
+    "us": "you",
+}
+
+
+def second_person(text: str) -> str:
+    """Turn the customer's first-person clause into one the agent can say back."""
+    tokens = re.split(r"(\W+)", text)
+    out = []
+    for i, token in enumerate(tokens):
+        low = token.lower().replace("’", "'")
+        repl = _PRONOUNS.get(low)
+        if low == "was" and i >= 2 and tokens[i - 2].lower() in {"i", "we"}:
+            repl = "were"
+        out.append(repl if repl is not None else token)
+    return "".join(out)
+
+
+_ORDER = re.compile(
+    r"(?:order|ticket|case|invoice|booking|reservation|account|ref(?:erence)?)\s*(?:number|no\.?|#)?\s*:?\s*#?([A-Z0-9-]{4,})",
+    re.I,
+)
+_HASH_NUMBER = re.compile(r"#\s?(\d{4,})")
+_DATE = re.compile(
+    r"\b((?:mon|tues|wednes|thurs|fri|satur|sun)day|yesterday|last (?:week|month|night)|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?|"
+    r"\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*|"
+    r"\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b",
+    re.I,
+)
+_MONEY = re.compile(r"(?:[$€£]|R\$)\s?\d+(?:[.,]\d{2})?|\b\d+(?:[.,]\d{2})? ?(?:dollars|euros|pounds|reais)\b", re.I)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")
+_PHONE = re.compile(r"(?<!\d)(?:\+?\d[\d ()-]{7,}\d)(?!\d)")
+_PRODUCT = re.compile(
+    r"\bmy (?:new |old )?([a-z][a-z0-9-]+) (?:is|was|has|won't|doesn't|isn't|keeps|stopped|never|still|arrived)", re.I
+)
+_PROBLEM = re.compile(
+    r"\b(charged|double|twice|never|didn'?t|doesn'?t|don'?t|not|no longer|broken|broke|late|missing|lost|wrong|"
+    r"cancel\w*|refund\w*|delay\w*|error|crash\w*|stuck|fail\w*|damaged|still|overcharged|can'?t|cannot|won'?t)\b",
+    re.I,
+)
+# Demands and threats are cues, not the problem itself.
+_DEMAND = re.compile(
+    r"\b(I want to (speak|talk|cancel)|manager|supervisor|or I will|I'?ll (cancel|leave|switch))\b", re.I
+)
+_ISSUE_TRIM = re.compile(r"^(?:hi|hello|hey|so|well|ok|okay|yes|no|and|but|also|look)[,!.]?\s+", re.I)
+
+
+@dataclass
+class CustomerDetails:
+    """What the customer told us, for phrasing ideas and for catching repeat asks."""
+
+    orders: list[str] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
+    money: list[str] = field(default_factory=list)
+    products: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    issue: str | None = None  # what went wrong, in the agent's voice
+    quote: str | None = None  # the customer's own words, short
+
+    def update(self, text: str) -> None:
+        def add(target: list[str], values: list[str]) -> None:
+            for v in values:
+                if v not in target:
+                    target.append(v)
+
+        add(self.orders, _ORDER.findall(text) + _HASH_NUMBER.findall(text))
+        add(self.dates, [m.group(0) for m in _DATE.finditer(text)])
+        add(self.money, _MONEY.findall(text))
+        add(self.products, [p.lower() for p in _PRODUCT.findall(text) if p.lower() not in STOPWORDS])
+        add(self.emails, _EMAIL.findall(text))
+        add(self.phones, [p for p in _PHONE.findall(text) if sum(c.isdigit() for c in p) >= 8])
+        problem = [
+            s.text
+            for s in split_sentences(text)
+            if _PROBLEM.search(s.text) and len(words(s.text)) >= 3 and not _DEMAND.search(s.text)
+        ]
+        if problem:
+            worst = max(problem, key=lambda sentence: len(_PROBLEM.findall(sentence)))
+            if self.issue is None:  # the first complaint is the issue; later turns add detail
+                clause = _ISSUE_TRIM.sub("", worst).rstrip(".!? ")
+                self.issue = _shorten(second_person(clause[0].lower() + clause[1:]), 16)
+            self.quote = _shorten(worst.rstrip(), 14)
+        elif self.quote is None and len(words(text)) >= 4:
+            self.quote = _shorten(split_sentences(text)[0].text, 14)
+
+    def slots(self) -> dict[str, str]:
+        values = {
+            "order": f"order {self.orders[-1]}" if self.orders else None,
+            "date": self.dates[-1] if self.dates else None,
+            "product": self.products[-1] if self.products else None,
+            "issue": self.issue,
+            "quote": self.quote,
+        }
+        return {k: v for k, v in values.items() if v}
+
+
+def _shorten(text: str, max_words: int) -> str:
+    parts = text.split()
+    return text if len(parts) <= max_words else " ".join(parts[:max_words]) + "…"

@@ -1,0 +1,85 @@
+"""Agent flags, each with a firing and a non-firing case."""
+
+from tests.coaching.conftest import flag_kinds, run
+
+ANGRY = ("customer", "This is ridiculous, I'm furious — you charged me twice for order 48213!")
+
+
+def test_stock_apology_to_an_angry_customer_is_robotic(engine):
+    agent = run(engine, ANGRY, ("agent", "We apologize for the inconvenience."))[1].agent
+    assert "robotic" in {f.kind for f in agent.flags}
+    assert agent.sentences[0].templated.flag and agent.sentences[0].templated.score >= 0.5
+
+
+def test_personal_apology_is_not_robotic(engine):
+    agent = run(
+        engine,
+        ANGRY,
+        (
+            "agent",
+            "I'm sorry we charged you twice for order 48213 — that's our mistake, and I've refunded the second charge.",
+        ),
+    )[1].agent
+    assert "robotic" not in {f.kind for f in agent.flags}
+    assert not any(s.templated.flag for s in agent.sentences)
+
+
+def test_stock_phrase_to_a_calm_customer_is_templated_but_not_robotic(engine):
+    agent = run(engine, ("customer", "Hi, what are your opening hours?"), ("agent", "Thank you for contacting us."))[1]
+    assert agent.agent.sentences[0].templated.flag
+    assert "robotic" not in flag_kinds(agent)
+
+
+def test_policy_over_people_by_pattern_and_by_meaning(engine):
+    by_pattern = run(engine, ANGRY, ("agent", "Sorry, it's against our policy to refund that."))[1]
+    assert "policy_over_people" in flag_kinds(by_pattern)
+    by_meaning = run(engine, ANGRY, ("agent", "Honestly there is nothing more I'm able to do here."))[1]
+    assert "policy_over_people" in flag_kinds(by_meaning)
+    helpful = run(engine, ANGRY, ("agent", "I can make an exception and refund the second charge today."))[1]
+    assert "policy_over_people" not in flag_kinds(helpful)
+
+
+def test_asking_again_for_what_the_customer_gave(engine):
+    asked_again = run(engine, ANGRY, ("agent", "Could you please give me your order number?"))[1]
+    flag = next(f for f in asked_again.agent.flags if f.kind == "repeat_ask")
+    assert "48213" in flag.reason
+    first_ask = run(
+        engine, ("customer", "I was charged twice."), ("agent", "Could you please give me your order number?")
+    )
+    assert "repeat_ask" not in flag_kinds(first_ask[1])
+
+
+def test_solution_before_empathy(engine):
+    upset = ("customer", "I'm so frustrated, the app has crashed all day and I've lost my work.")
+    cold = run(engine, upset, ("agent", "Please try to log out and reinstall the app."))[1]
+    assert "solution_before_empathy" in flag_kinds(cold)
+    warm = run(
+        engine,
+        upset,
+        (
+            "agent",
+            "Losing a day's work is awful, I can see why you're frustrated. "
+            "Please try to log out and reinstall the app.",
+        ),
+    )[1]
+    assert "solution_before_empathy" not in flag_kinds(warm)
+
+
+def test_jargon_unless_the_customer_used_it(engine):
+    jargon = run(engine, ("customer", "Why is my bill higher?"), ("agent", "That's the proration from your upgrade."))
+    flag = next(f for f in jargon[1].agent.flags if f.kind == "jargon")
+    assert flag.span.text.lower() == "proration"
+    theirs = run(engine, ("customer", "Is the proration why my bill is higher?"), ("agent", "Yes, it's the proration."))
+    assert "jargon" not in flag_kinds(theirs[1])
+
+
+def test_compliance_wording_is_never_flagged(engine):
+    analysis = run(engine, ANGRY, ("agent", "This chat may be recorded for quality and training purposes."))[1]
+    sentence = analysis.agent.sentences[0]
+    assert sentence.compliance and not sentence.templated.flag
+    assert analysis.agent.flags == []
+
+
+def test_single_sentence_agent_turn_has_its_own_score(engine):
+    agent = run(engine, ("agent", "Hello!"))[0].agent
+    assert len(agent.sentences) == 1 and 0.0 <= agent.sentences[0].templated.score <= 1.0

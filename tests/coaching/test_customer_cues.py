@@ -1,0 +1,93 @@
+"""Every customer cue, with a case where it fires and one where it must not."""
+
+import pytest
+
+from tests.coaching.conftest import cue_kinds, run
+
+LONG = (
+    "customer",
+    "I ordered the blue jacket two weeks ago, paid for express shipping, and the tracking page "
+    "has said 'label created' ever since, so I have no idea where it is.",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("This is the third time I'm asking about my refund.", "waiting"),
+        ("I've been waiting for 3 weeks and nobody has got back to me.", "waiting"),
+        ("I want to speak to a manager right now.", "escalation"),
+        ("I'm going to cancel my subscription and switch to a competitor.", "churn"),
+        ("I already told the other agent all of this.", "repeat_story"),
+        ("WHY IS NOBODY FIXING THIS", "shouting"),
+        ("Where is my parcel?!!", "shouting"),
+        ("You are all useless idiots.", "abuse"),
+    ],
+)
+def test_lexical_cues_fire(engine, text, kind):
+    assert kind in cue_kinds(run(engine, ("customer", text))[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Could you tell me when the store opens?",
+        "Thanks, I'll wait for the email.",
+        "I cancelled nothing, all good.",
+        "My manager asked me to order these for the team.",
+    ],
+)
+def test_plain_turns_raise_no_word_cues(engine, text):
+    kinds = cue_kinds(run(engine, ("customer", text))[0])
+    assert not kinds & {"waiting", "escalation", "churn", "repeat_story", "shouting", "abuse"}
+
+
+def test_emotion_state_cue_carries_model_evidence(engine):
+    analysis = run(engine, ("customer", "This is outrageous, I'm absolutely furious with how you've treated me."))[0]
+    state_cues = [c for c in analysis.customer.cues if c.kind in {"anger", "frustration"}]
+    assert state_cues and "emotion model" in state_cues[0].reason
+    calm = run(engine, ("customer", "Thank you, that's all I needed."))[0]
+    assert not cue_kinds(calm) & {"anger", "frustration", "disappointment", "anxiety"}
+
+
+def test_short_answer_after_a_long_message(engine):
+    analyses = run(engine, LONG, ("agent", "Can you share the order number?"), ("customer", "whatever."))
+    assert "short_answer" in cue_kinds(analyses[2])
+    short_first = run(engine, ("customer", "hi"), ("agent", "Hello!"), ("customer", "ok."))
+    assert "short_answer" not in cue_kinds(short_first[2])
+
+
+def test_repeated_question_is_matched_by_meaning(engine):
+    analyses = run(
+        engine,
+        ("customer", "When will my refund arrive?"),
+        ("agent", "Let me check."),
+        ("customer", "So when am I getting my money back?"),
+    )
+    cue = next(c for c in analyses[2].customer.cues if c.kind == "repeated_question")
+    assert "turn 0" in cue.reason
+    different = run(engine, ("customer", "When will my refund arrive?"), ("customer", "Do you sell gift cards?"))
+    assert "repeated_question" not in cue_kinds(different[1])
+
+
+def test_retelling_the_story_is_caught_without_keywords(engine):
+    retold = (
+        "customer",
+        "I bought the blue jacket two weeks ago and paid for express delivery, but tracking has "
+        "shown 'label created' the whole time and I don't know where it is.",
+    )
+    analyses = run(engine, LONG, ("agent", "Could you describe the issue?"), retold)
+    assert "repeat_story" in cue_kinds(analyses[2])
+
+
+def test_sentiment_trajectory_weights_recent_turns(engine):
+    analyses = run(
+        engine,
+        ("customer", "This is terrible, I'm really angry about the double charge."),
+        ("agent", "I'm sorry about the double charge; I've refunded it now."),
+        ("customer", "Oh great, thank you so much, that's wonderful!"),
+    )
+    trajectory = analyses[-1].trajectory
+    assert len(trajectory.points) == 2
+    assert trajectory.start < 0 < trajectory.now
+    assert trajectory.trend == "improving"

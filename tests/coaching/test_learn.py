@@ -1,0 +1,61 @@
+from app.coaching.frameworks import load_library
+from app.coaching.learn import FrameworkMatcher, IdeaRenderer
+from tests.coaching.conftest import run
+
+matcher = FrameworkMatcher(load_library())
+
+
+def test_learn_steps_are_detected_and_look_alikes_are_not():
+    assert matcher.covered("learn", ["I'm sorry we charged you twice — that's on us."]) == ["apologize"]
+    assert "apologize" not in matcher.covered("learn", ["I'm sorry you feel that way."])
+    assert "apologize" not in matcher.covered("learn", ["We apologize for any inconvenience."])
+    assert "empathize" not in matcher.covered("learn", ["I understand your frustration."])
+    assert "resolve" in matcher.covered("learn", ["I've refunded the charge; you'll see it within 3 days."])
+    assert "note" in matcher.covered("learn", ["I've noted this on your account and I'll follow up tomorrow."])
+
+
+def test_ideas_are_grounded_and_never_repeat():
+    step = load_library().framework("learn").step("apologize")
+    renderer = IdeaRenderer()
+    slots = {"issue": "you were charged twice", "order": "order 4471"}
+    first = renderer.render(step, slots)
+    assert first and all("{" not in idea for idea in first)
+    assert any("charged twice" in idea for idea in first)
+    assert not set(first) & set(renderer.render(step, slots))
+    assert renderer.render(step, {}) == []  # nothing from this customer: no idea at all
+
+
+def test_suggestions_follow_the_conversation(engine):
+    analyses = run(
+        engine,
+        ("customer", "I've been charged twice for order 77120 and I'm really annoyed about it."),
+        ("agent", "I'm sorry we charged you twice for order 77120, that's on us."),
+        ("agent", "I've refunded the second charge; you'll see it within 3 days."),
+        ("agent", "I've noted this on your account so nobody asks you again."),
+    )
+    first = [s.step for s in analyses[0].suggestions]
+    assert first[0] in {"empathize", "apologize"}
+    ideas = [idea for s in analyses[0].suggestions for idea in s.ideas]
+    assert ideas and any("77120" in i or "charged twice" in i for i in ideas)
+    assert analyses[1].learn_coverage["apologize"]
+    assert analyses[2].learn_coverage["resolve"] and analyses[2].suggestions[0].step == "note"
+    assert analyses[3].suggestions[0].step == "follow_up"
+    shown = [i for a in analyses for s in a.suggestions for i in s.ideas]
+    assert len(shown) == len(set(shown))
+
+
+def test_incremental_equals_whole_conversation(engine):
+    from app.coaching.conversation import Conversation, Turn
+
+    turns = [
+        ("customer", "My package never arrived and this is the second time I'm writing!"),
+        ("agent", "We apologize for the inconvenience. Could you share your order number?"),
+        ("customer", "It's 99812."),
+        ("agent", "Thanks, I've re-sent it with express delivery."),
+    ]
+    conversation = Conversation(conversation_id="inc", turns=[Turn(role=r, text=t) for r, t in turns])
+    whole = engine.analyze(conversation)
+    state = engine.new_state("inc")
+    one_by_one = [engine.add_turn(state, turn) for turn in conversation.turns]
+    bulk = engine.analyze_many([conversation])[0]
+    assert [a.model_dump() for a in one_by_one] == [a.model_dump() for a in whole] == [a.model_dump() for a in bulk]

@@ -1,0 +1,24 @@
+from app.coaching.text import CustomerDetails, content_words, second_person, split_sentences
+
+
+def test_split_sentences_keeps_offsets():
+    text = "Hi there. I was charged twice! Why?\nthanks"
+    spans = split_sentences(text)
+    assert [s.text for s in spans] == ["Hi there.", "I was charged twice!", "Why?", "thanks"]
+    assert all(text[s.start : s.end] == s.text for s in spans)
+
+
+def test_customer_details_are_extracted_and_the_first_complaint_is_the_issue():
+    details = CustomerDetails()
+    details.update("Hi, I was charged twice for order #58213 on March 3rd. My email is ann@example.com.")
+    details.update("I want to speak to a manager or I will cancel.")
+    assert details.orders == ["58213"]
+    assert details.dates == ["March 3rd"]
+    assert details.emails == ["ann@example.com"]
+    assert details.issue is not None and details.issue.startswith("you were charged twice")
+    assert "manager" not in details.issue
+
+
+def test_second_person_and_placeholders():
+    assert second_person("I was charged for my order") == "you were charged for your order"
+    assert "name" not in content_words("Hi #NAME#, thanks for waiting")
