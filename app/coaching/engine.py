@@ -27,8 +27,9 @@ from app.coaching.analysis import (
     TurnAnalysis,
 )
 from app.coaching.conversation import Conversation, Turn
-from app.coaching.frameworks import CoachingLibrary, load_library
+from app.coaching.frameworks import CoachingLibrary, Phrase, PhraseLibrary, load_library
 from app.coaching.learn import FEELING, FrameworkMatcher, IdeaRenderer, suggestion
+from app.coaching.phrases import PhraseIndex
 from app.coaching.templated import MacroMemory, TemplatedScorer
 from app.coaching.text import CustomerDetails, content_words, is_question, split_sentences, words
 from models.classifier import EmotionClassifier, EmotionPrediction
@@ -83,12 +84,10 @@ class ConversationState:
     customer_questions: list[tuple[int, np.ndarray]] = field(default_factory=list)
     customer_stories: list[tuple[int, np.ndarray]] = field(default_factory=list)
     customer_lengths: list[int] = field(default_factory=list)
-    customer_words: set[str] = field(default_factory=set)
     customer_text: str = ""
     agent_run: int = 0  # agent sentences since the customer last spoke
     status_missing: list[str] = field(default_factory=list)  # proactive-update parts the last status lacked
     last_customer: CustomerTurnAnalysis | None = None
-    last_customer_index: int | None = None
     coverage: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(LEARN, False))
     # Steps done since the customer last showed a need for them (empathy is owed per upset).
     empathized_since_upset: bool = True
@@ -118,16 +117,9 @@ class CoachingEngine:
         self.library = library or load_library()
         self.macros = macros or MacroMemory()
         self.matcher = FrameworkMatcher(self.library)
-        canned = self.library.phrases.get("canned")
-        policy = self.library.phrases.get("policy")
-        self.templated = TemplatedScorer(self.library, self._phrase_vectors(canned))
-        self.policy = policy
-        self.policy_patterns = [re.compile(p, re.I) for p in (policy.patterns if policy else [])]
-        self.policy_vectors = self._phrase_vectors(policy)
-
-    def _phrase_vectors(self, phrases) -> np.ndarray:
-        texts = [p.text for p in phrases.phrases] if phrases else []
-        return self.encoder.encode(texts) if texts else np.zeros((0, self.encoder.dimension), dtype=np.float32)
+        self.canned = PhraseIndex(self.library, "templated", encoder.encode)
+        self.policy = PhraseIndex(self.library, "policy_over_people", encoder.encode)
+        self.templated = TemplatedScorer(self.canned)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -161,7 +153,8 @@ class CoachingEngine:
         for conversation in conversations:
             agent = [s.text for t in conversation.turns if t.role == "agent" for s in split_sentences(t.text)]
             if agent:
-                self.macros.add(conversation.tenant or tenant, conversation.conversation_id, self.encoder.encode(agent))
+                tenant_id = conversation.tenant or tenant
+                self.macros.add(tenant_id, conversation.conversation_id, agent, self.encoder.encode(agent))
                 added += len(agent)
         return added
 
@@ -193,7 +186,7 @@ class CoachingEngine:
             for t in state.turns
             if t.role == "agent"
             for s in split_sentences(t.text)
-            if self.matcher.covered("learn", [s.text]) and "resolve" in self.matcher.covered("learn", [s.text])
+            if "resolve" in self.matcher.covered("learn", [s.text])
         ]
         cues = sorted({c.kind for a in state.analyses if a.customer for c in a.customer.cues})
         return {
@@ -228,7 +221,6 @@ class CoachingEngine:
                 state.customer_questions.append((index, vector))
         if n_words >= 12:
             state.customer_stories.append((index, self.encoder.encode([text])[0]))
-        state.customer_words |= content_words(text)
         state.customer_text += "\n" + text
         state.agent_run = 0
         state.details.update(text)
@@ -248,7 +240,6 @@ class CoachingEngine:
         state.abuse_open = state.abuse_open or "abuse" in kinds
         state.transfer_open = state.transfer_open or "escalation" in kinds
         state.last_customer = analysis
-        state.last_customer_index = index
         return analysis
 
     @staticmethod
@@ -371,7 +362,8 @@ class CoachingEngine:
         text = turn.text
         spans = split_sentences(text) or [Span(start=0, end=len(text), text=text)]
         vectors = self.encoder.encode([s.text for s in spans])
-        similarity, categories = self.templated.nearest_phrase(vectors)
+        nearest_canned = self.canned.nearest(vectors)
+        nearest_policy = self.policy.nearest(vectors)
         others = self.macros.other_conversations(state.tenant, state.conversation_id, vectors)
         recent_customer = self._recent_customer_words(state)
         upset = not state.empathized_since_upset  # an upset customer turn not yet acknowledged
@@ -384,16 +376,18 @@ class CoachingEngine:
         for i, span in enumerate(spans):
             compliant = any(p.search(span.text) for p in self.library.compliance_patterns)
             state.agent_run += 1
-            score = self.templated.score(span.text, float(similarity[i]), others[i], recent_customer, state.agent_run)
+            similarity, canned = nearest_canned[i]
+            category = canned[1].category if canned else None
+            score = self.templated.score(span.text, similarity, others[i], recent_customer, state.agent_run)
             if compliant:  # required disclosures are said verbatim on purpose
                 sentences.append(
                     AgentSentence(span=span, templated=score.model_copy(update={"flag": False}), compliance=True)
                 )
                 continue
             sentences.append(AgentSentence(span=span, templated=score))
-            stock = categories[i] in ROBOTIC_CATEGORIES or score.signals["library"] >= 0.8
+            stock = category in ROBOTIC_CATEGORIES or score.signals["library"] >= 0.8
             if score.flag and upset and not personal and stock:
-                what = (categories[i] or "phrasing").replace("_", " ")
+                what = (category or "stock phrasing").replace("_", " ")
                 flags.append(
                     AgentFlag(
                         kind="robotic",
@@ -402,15 +396,11 @@ class CoachingEngine:
                         better_move="Say what happened to them and what you'll do, in your own words.",
                     )
                 )
-            policy = self._policy(span.text, vectors[i])
+            policy = self._policy(span.text, nearest_policy[i])
             if policy:
+                reason, library = policy
                 flags.append(
-                    AgentFlag(
-                        kind="policy_over_people",
-                        span=span,
-                        reason=policy,
-                        better_move=self.policy.better_move if self.policy else "",
-                    )
+                    AgentFlag(kind="policy_over_people", span=span, reason=reason, better_move=library.better_move)
                 )
             asked = self._repeat_ask(state, span.text)
             if asked:
@@ -443,23 +433,25 @@ class CoachingEngine:
             state.status_missing = [s.id for s in framework.steps if s.id not in done] if framework else []
         else:
             state.status_missing = []
-        self.macros.add(state.tenant, state.conversation_id, vectors)
+        self.macros.add(state.tenant, state.conversation_id, [s.text for s in spans], vectors)
         return AgentTurnAnalysis(sentences=sentences, flags=flags, learn_steps=learn_steps)
 
     def _recent_customer_words(self, state: ConversationState) -> set[str]:
         recent = [t.text for t in state.turns[:-1] if t.role == "customer"][-2:]
         return set().union(*(content_words(t) for t in recent)) if recent else set()
 
-    def _policy(self, sentence: str, vector: np.ndarray) -> str | None:
-        match = next((m for p in self.policy_patterns if (m := p.search(sentence))), None)
-        if match:
-            return f'hides behind policy or helplessness: "{match.group(0)}"'
-        if len(self.policy_vectors):
-            sims = self.policy_vectors @ vector
-            if float(sims.max()) >= POLICY_MEANING:
-                return (
-                    f'reads like "{self.policy.phrases[int(sims.argmax())].text}" (similarity {float(sims.max()):.2f})'  # type: ignore[union-attr]
-                )
+    def _policy(
+        self, sentence: str, nearest: tuple[float, tuple[PhraseLibrary, Phrase] | None]
+    ) -> tuple[str, PhraseLibrary] | None:
+        """Why the sentence hides behind policy (by pattern, else by meaning), and its library."""
+        matched = self.policy.pattern(sentence)
+        if matched:
+            library, match = matched
+            return f'{library.reason} ("{match.group(0)}")', library
+        similarity, entry = nearest
+        if entry is not None and similarity >= POLICY_MEANING:
+            library, phrase = entry
+            return f'{library.reason} (reads like "{phrase.text}", similarity {similarity:.2f})', library
         return None
 
     @staticmethod

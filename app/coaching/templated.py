@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from app.coaching.analysis import TemplatedScore
-from app.coaching.frameworks import CoachingLibrary
+from app.coaching.phrases import PhraseIndex
 from app.coaching.text import content_words, words
 
 FLAG_AT = 0.5
@@ -42,6 +43,7 @@ _LIST_ITEM = re.compile(r"^\s*([-•*]|\d+[.)]|option #?\d)\s+\S|^\W*([$€£]|R
 class _TenantMacros:
     vectors: list[np.ndarray] = field(default_factory=list)
     conversations: list[str] = field(default_factory=list)
+    seen: set[tuple[str, str]] = field(default_factory=set)  # (conversation, sentence) already stored
     matrix: np.ndarray | None = None  # stacked `vectors`, rebuilt lazily
 
 
@@ -55,13 +57,18 @@ class MacroMemory:
         self._tenants: dict[str, _TenantMacros] = defaultdict(_TenantMacros)
         self._lock = threading.Lock()
 
-    def add(self, tenant: str, conversation_id: str, vectors: np.ndarray) -> None:
+    def add(self, tenant: str, conversation_id: str, sentences: Sequence[str], vectors: np.ndarray) -> None:
+        """Remember a conversation's agent sentences; a sentence already stored for it is skipped."""
         with self._lock:
             store = self._tenants[tenant]
-            for vector in vectors:
-                if len(store.vectors) >= self.max_per_tenant:
+            for sentence, vector in zip(sentences, vectors, strict=True):
+                key = (conversation_id, sentence)
+                if key in store.seen:
+                    continue
+                if len(store.vectors) >= self.max_per_tenant:  # oldest out
                     store.vectors.pop(0)
                     store.conversations.pop(0)
+                store.seen.add(key)
                 store.vectors.append(vector)
                 store.conversations.append(conversation_id)
             store.matrix = None
@@ -80,19 +87,8 @@ class MacroMemory:
 
 
 class TemplatedScorer:
-    def __init__(self, library: CoachingLibrary, phrase_vectors: np.ndarray) -> None:
-        canned = library.phrases.get("canned")
-        self.patterns = [re.compile(p, re.I) for p in (canned.patterns if canned else [])]
-        self.phrase_categories = [p.category for p in canned.phrases] if canned else []
-        self.phrase_vectors = phrase_vectors
-
-    def nearest_phrase(self, vectors: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
-        """Best cosine to a library phrase and that phrase's category, per sentence."""
-        if len(self.phrase_vectors) == 0 or len(vectors) == 0:
-            return np.zeros(len(vectors)), [None] * len(vectors)
-        sims = vectors @ self.phrase_vectors.T
-        best = sims.argmax(1)
-        return sims.max(1), [self.phrase_categories[i] for i in best]
+    def __init__(self, phrases: PhraseIndex) -> None:
+        self.phrases = phrases  # every library whose flag is "templated"
 
     def score(
         self,
@@ -104,7 +100,7 @@ class TemplatedScorer:
     ) -> TemplatedScore:
         """`run_position`: 1 for the first agent sentence after a customer turn, 2 for the next..."""
         n_words = len(words(sentence))
-        library = 1.0 if any(p.search(sentence) for p in self.patterns) else _ramp(similarity, 0.45, 0.7)
+        library = 1.0 if self.phrases.pattern(sentence) else _ramp(similarity, 0.45, 0.7)
         macro = 0.0
         if n_words >= MACRO_MIN_WORDS and other_conversations:
             macro = 0.75 if other_conversations == 1 else 0.9
