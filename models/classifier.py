@@ -20,11 +20,12 @@ from cachetools import LRUCache
 from torch import nn
 from transformers import PreTrainedTokenizerBase
 
-from models.artifact import DEFAULT_ARTIFACT, ArtifactMeta, load_artifact
-from models.inference import run_network
+from models.artifact import DEFAULT_ARTIFACT, WEIGHTS_FILE, ArtifactMeta, load_artifact
+from models.inference import run_network, torch_forward
 from models.network import EmotionNetwork
 
-Backend = Literal["fp32", "int8"]
+Backend = Literal["fp32", "int8", "onnx-int8"]
+BACKENDS: tuple[str, ...] = ("fp32", "int8", "onnx-int8")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class EmotionClassifier:
         batch_size: int = 64,
         threads: int | None = None,
         cache_size: int = 4096,
+        weights: Path | None = None,
     ) -> None:
         if threads is not None:
             torch.set_num_threads(threads)
@@ -96,8 +98,17 @@ class EmotionClassifier:
         self.backend = backend
         self.batch_size = batch_size
         self.tokenizer = tokenizer
-        self.network = quantize_int8(network) if backend == "int8" else network
-        self.network.eval()
+        network.eval()
+        if backend == "onnx-int8":
+            from models.onnx_backend import export_int8, onnx_forward
+
+            if weights is None:
+                raise ValueError("the onnx-int8 back end needs the artifact's weights file to export from")
+            self.forward = onnx_forward(export_int8(network, weights), threads)
+        elif backend in ("fp32", "int8"):
+            self.forward = torch_forward(quantize_int8(network) if backend == "int8" else network)
+        else:
+            raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         self.thresholds = np.asarray(meta.thresholds, dtype=np.float32)
         self._cache: LRUCache[str, EmotionPrediction] = LRUCache(maxsize=cache_size) if cache_size else None  # type: ignore[assignment]
         self._lock = threading.Lock()  # torch intra-op threads are the parallelism; one call at a time
@@ -105,7 +116,7 @@ class EmotionClassifier:
     @classmethod
     def load(cls, path: Path = DEFAULT_ARTIFACT, **options: Any) -> EmotionClassifier:
         network, tokenizer, meta = load_artifact(path)
-        return cls(network, tokenizer, meta, **options)
+        return cls(network, tokenizer, meta, weights=path / WEIGHTS_FILE, **options)
 
     def predict(
         self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None
@@ -125,7 +136,7 @@ class EmotionClassifier:
             if missing:
                 unique = list(missing)
                 outputs = run_network(
-                    self.network,
+                    self.forward,
                     self.tokenizer,
                     unique,
                     batch_size=self.batch_size,

@@ -25,7 +25,7 @@ from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
 from models.artifact import DEFAULT_ARTIFACT, ArtifactMeta, save_artifact
 from models.data import LabelledTexts, read_goemotions
-from models.inference import run_network
+from models.inference import run_network, torch_forward
 from models.labels import CUSTOMER_STATES, SENTIMENT_LABELS, sentiment_target, state_target
 from models.network import EmotionNetwork, base_encoder_path
 from models.thresholds import apply_thresholds, per_label_prf, tune_thresholds
@@ -94,7 +94,8 @@ def length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Rand
 
 
 def dev_figures(network: EmotionNetwork, tokenizer, dev: LabelledTexts, max_length: int) -> dict:
-    probs = run_network(network, tokenizer, dev.texts, batch_size=128, max_length=max_length).emotions
+    network.eval()
+    probs = run_network(torch_forward(network), tokenizer, dev.texts, batch_size=128, max_length=max_length).emotions
     thresholds = tune_thresholds(dev.labels, probs)
     _, _, f1 = per_label_prf(dev.labels, apply_thresholds(probs, thresholds))
     _, _, f1_half = per_label_prf(dev.labels, probs >= 0.5)

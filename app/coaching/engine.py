@@ -220,7 +220,7 @@ class CoachingEngine:
             if is_question(span.text):
                 state.customer_questions.append((index, vector))
         if n_words >= 12:
-            state.customer_stories.append((index, self.encoder.encode([text])[0]))
+            state.customer_stories.append((index, _story_vector(vectors)))
         state.customer_text += "\n" + text
         state.agent_run = 0
         state.details.update(text)
@@ -341,8 +341,7 @@ class CoachingEngine:
                     )
                     break
         if len(words(" ".join(s.text for s in sentences))) >= 12 and state.customer_stories:
-            whole = vectors.mean(0)
-            whole = whole / (np.linalg.norm(whole) or 1.0)
+            whole = _story_vector(vectors)
             best, earlier = max((float(whole @ v), i) for i, v in state.customer_stories)
             if best >= RETOLD_STORY:
                 text = " ".join(s.text for s in sentences)
@@ -558,6 +557,12 @@ class CoachingEngine:
         elif not state.covered("closing_loop", "follow_up"):
             add("closing_loop", "follow_up", "resolved and noted: close the loop in 24–48 h")
         return out
+
+
+def _story_vector(sentence_vectors: np.ndarray) -> np.ndarray:
+    """A turn's meaning as the normalised mean of its sentences (no second encoder pass)."""
+    mean = sentence_vectors.mean(0)
+    return mean / (np.linalg.norm(mean) or 1.0)
 
 
 def _feeling(state: ConversationState) -> str:

@@ -46,9 +46,9 @@ def test_cache_answers_repeated_texts_without_the_model(tiny_artifact: Path, mon
     calls: list[list[str]] = []
     real = classifier_module.run_network
 
-    def spy(network, tokenizer, texts, **kwargs):
+    def spy(forward, tokenizer, texts, **kwargs):
         calls.append(list(texts))
-        return real(network, tokenizer, texts, **kwargs)
+        return real(forward, tokenizer, texts, **kwargs)
 
     monkeypatch.setattr(classifier_module, "run_network", spy)
     first = classifier.predict(["a", "b", "a"])
@@ -85,3 +85,21 @@ def test_artifact_with_wrong_threshold_count_is_refused(tiny_artifact: Path):
     meta.thresholds = meta.thresholds[:3]
     with pytest.raises(ValueError, match="thresholds"):
         meta.validate()
+
+
+def test_onnx_int8_backend_matches_torch_and_caches_the_export(tiny_artifact: Path, tmp_path: Path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("COACHLINE_CACHE", str(tmp_path))
+    fp32 = EmotionClassifier.load(tiny_artifact, cache_size=0).predict(TEXTS)
+    onnx = EmotionClassifier.load(tiny_artifact, backend="onnx-int8", cache_size=0).predict(TEXTS)
+    diff = max(abs(a.emotions[k] - b.emotions[k]) for a, b in zip(fp32, onnx, strict=True) for k in GOEMOTIONS_LABELS)
+    assert diff < 0.1
+    exported = list(tmp_path.glob("*.onnx"))
+    assert len(exported) == 1
+    EmotionClassifier.load(tiny_artifact, backend="onnx-int8", cache_size=0)
+    assert list(tmp_path.glob("*.onnx")) == exported  # reused, not exported again
+
+
+def test_unknown_backend_is_refused(tiny_artifact: Path):
+    with pytest.raises(ValueError, match="choose one of"):
+        EmotionClassifier.load(tiny_artifact, backend="gpu")  # type: ignore[arg-type]
