@@ -154,6 +154,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return classify_stream(classifier, io.StringIO("\n".join(EXAMPLE_TEXTS) + "\n"), sys.stdout, name="example")
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import sessionmaker
+
+    from app.settings import get_settings
+    from app.storage.database import make_engine, session_scope, upgrade
+    from app.tenants.service import create_key, revoke_key
+
+    url = args.database_url or get_settings().database_url
+    upgrade(url)
+    engine = make_engine(url)
+    with session_scope(sessionmaker(engine)) as session:
+        if args.action == "create":
+            key = create_key(session, args.tenant, args.pii_mode or get_settings().default_pii_mode)
+            print(f"created key {key.key_id} for tenant {key.tenant}; it is shown once, store it now:")
+            print(f"key: {key.secret}")
+            return 0
+        if revoke_key(session, args.key):
+            print(f"revoked key {args.key}")
+            return 0
+    print(f"coach keys revoke: no live key {args.key!r} (give the key id printed by `coach keys create`)",
+          file=sys.stderr)  # fmt: skip
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coach", description="Coachline: an agent-assist conversation coach.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -204,6 +228,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="conversations for --annotate: MAIA-DQE JSON or transcript JSONL (synthetic if absent)",
     )
     bench.set_defaults(func=cmd_bench)
+
+    keys = sub.add_parser("keys", help="create or revoke tenant API keys")
+    key_actions = keys.add_subparsers(dest="action", required=True)
+    create = key_actions.add_parser("create", help="a new key for a tenant (printed once, last word of last line)")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--pii-mode", choices=("off", "redact", "mask"), help="for a new tenant")
+    revoke = key_actions.add_parser("revoke", help="revoke a key by its id (or the key itself)")
+    revoke.add_argument("key")
+    for action in (create, revoke):
+        action.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
+    keys.set_defaults(func=cmd_keys)
 
     serve = sub.add_parser("serve", help="serve the coach")
     serve.add_argument("--host", default="127.0.0.1")

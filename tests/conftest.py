@@ -54,3 +54,53 @@ def engine():
     from models.embedder import SentenceEncoder
 
     return CoachingEngine(EmotionClassifier.load(), SentenceEncoder())
+
+
+POSTGRES_URL = os.environ.get("COACHLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_answers(url: str) -> bool:
+    import sqlalchemy as sa
+
+    from app.storage.database import make_engine
+
+    try:
+        with make_engine(url).connect() as connection:
+            connection.execute(sa.text("select 1"))
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path):
+    """A migrated, empty database: a SQLite file, or a fresh schema on the local PostgreSQL."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from app.storage.database import make_engine, upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'coach.db'}"
+        upgrade(url)
+        yield url
+        return
+    if not _postgres_answers(POSTGRES_URL):
+        import warnings
+
+        message = f"PostgreSQL NOT TESTED: nothing answers at {POSTGRES_URL} (set COACHLINE_TEST_POSTGRES_URL)"
+        warnings.warn(message, stacklevel=1)
+        pytest.skip(message)
+    schema = f"coach_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'create schema "{schema}"'))
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'drop schema "{schema}" cascade'))
+        admin.dispose()

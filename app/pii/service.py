@@ -1,0 +1,69 @@
+"""PII redaction before anything is stored or logged (Microsoft Presidio, pattern recognisers).
+
+Presidio runs here without a spaCy model (`NoOpNlpEngine`): the entities we must catch —
+emails, phone numbers, card numbers (Luhn-checked), IBANs (mod-97), US SSNs, IP addresses —
+are all found by validated patterns, and no model may be downloaded at run time.
+Modes: off (store as is), redact (`<EMAIL_ADDRESS>`), mask (`****1111`: last four kept).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+PiiMode = Literal["off", "redact", "mask"]
+ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS")
+MIN_SCORE = 0.35  # phone numbers score 0.4 without context words
+
+
+def _offline_tldextract() -> None:
+    """Presidio's email check uses tldextract, which fetches the public suffix list on first
+    use; point it at the copy bundled in its wheel instead."""
+    import tldextract
+    import tldextract.tldextract as extractor_module
+
+    extractor_module.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+class Redactor:
+    def __init__(self) -> None:
+        _offline_tldextract()
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import NoOpNlpEngine
+        from presidio_analyzer.predefined_recognizers import (
+            CreditCardRecognizer,
+            EmailRecognizer,
+            IbanRecognizer,
+            IpRecognizer,
+            PhoneRecognizer,
+            UsSsnRecognizer,
+        )
+        from presidio_anonymizer import AnonymizerEngine
+
+        registry = RecognizerRegistry(supported_languages=["en"])
+        for recognizer in (EmailRecognizer(), PhoneRecognizer(), CreditCardRecognizer(), IbanRecognizer(),
+                           UsSsnRecognizer(), IpRecognizer()):  # fmt: skip
+            registry.add_recognizer(recognizer)
+        self.analyzer = AnalyzerEngine(
+            nlp_engine=NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "no_op"}]),
+            registry=registry,
+            supported_languages=["en"],
+        )
+        self.anonymizer = AnonymizerEngine()
+
+    def __call__(self, text: str, mode: PiiMode = "redact") -> str:
+        if mode == "off" or not text:
+            return text
+        from presidio_anonymizer.entities import OperatorConfig
+
+        found = self.analyzer.analyze(text=text, language="en", entities=list(ENTITIES), score_threshold=MIN_SCORE)
+        if not found:
+            return text
+        if mode == "redact":
+            operators = {"DEFAULT": OperatorConfig("replace")}
+        else:
+            operators = {"DEFAULT": OperatorConfig("custom", {"lambda": _keep_last_four})}
+        return self.anonymizer.anonymize(text=text, analyzer_results=found, operators=operators).text
+
+
+def _keep_last_four(value: str) -> str:
+    return "*" * max(len(value) - 4, 0) + value[-4:]

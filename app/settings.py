@@ -1,0 +1,32 @@
+"""One settings object for the whole service, read from the environment (prefix COACHLINE_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.artifact import DEFAULT_ARTIFACT
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COACHLINE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field("sqlite:///./coachline.db", description="SQLAlchemy URL; SQLite file by default")
+    model_path: Path = Field(DEFAULT_ARTIFACT, description="emotion model artifact folder")
+    backend: Literal["fp32", "int8", "onnx-int8"] = "int8"
+    threads: int | None = Field(None, description="torch intra-op threads (default: torch's choice)")
+    frameworks_dirs: list[Path] = Field(default_factory=list, description="extra framework folders")
+    max_text_chars: int = Field(4000, description="longer turn texts are refused with 413")
+    batch_max_size: int = Field(32, description="micro-batching: most turns per model call")
+    batch_max_wait_ms: float = Field(5.0, description="micro-batching: longest wait to fill a batch")
+    rate_limit_per_minute: int = Field(600, description="requests per API key per minute")
+    default_pii_mode: Literal["off", "redact", "mask"] = "redact"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,70 @@
+"""Tenants and their API keys.
+
+Keys are 256-bit random tokens, so a fast hash is enough (nothing to brute-force); the
+visible `ck_<id>` part locates the row, the secret part is compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.tenants.models import ApiKey, Tenant, utcnow
+
+KEY_PREFIX = "ck_"
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key_id: str
+    tenant: str
+    secret: str  # shown once, never stored
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def get_or_create_tenant(session: Session, tenant_id: str, pii_mode: str = "redact") -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        tenant = Tenant(id=tenant_id, pii_mode=pii_mode)
+        session.add(tenant)
+        session.flush()
+    return tenant
+
+
+def create_key(session: Session, tenant_id: str, pii_mode: str = "redact") -> NewKey:
+    get_or_create_tenant(session, tenant_id, pii_mode)
+    key_id = secrets.token_hex(6)
+    secret = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+    session.add(ApiKey(id=key_id, tenant_id=tenant_id, key_hash=_hash(secret)))
+    session.flush()
+    return NewKey(key_id=key_id, tenant=tenant_id, secret=secret)
+
+
+def revoke_key(session: Session, key_id: str) -> bool:
+    """Revoke by id (or by the whole key); False when no live key matches."""
+    if key_id.startswith(KEY_PREFIX):
+        key_id = key_id[len(KEY_PREFIX) :].split("_", 1)[0]
+    key = session.get(ApiKey, key_id)
+    if key is None or key.revoked_at is not None:
+        return False
+    key.revoked_at = utcnow()
+    return True
+
+
+def authenticate(session: Session, secret: str) -> ApiKey | None:
+    """The live key this bearer secret belongs to, or None."""
+    if not secret.startswith(KEY_PREFIX) or "_" not in secret[len(KEY_PREFIX) :]:
+        return None
+    key_id = secret[len(KEY_PREFIX) :].split("_", 1)[0]
+    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)))
+    if key is None or not hmac.compare_digest(key.key_hash, _hash(secret)):
+        return None
+    return key

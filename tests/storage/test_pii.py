@@ -1,0 +1,38 @@
+import pytest
+
+from app.pii.service import Redactor
+
+PLANTED = {
+    "email": "ann.lee@example.com",
+    "phone": "+1 415 555 0199",
+    "card": "4111 1111 1111 1111",
+    "iban": "GB82 WEST 1234 5698 7654 32",
+    "ssn": "536-22-8417",
+    "ip": "192.168.10.20",
+}
+TEXT = ("Mail {email} or call {phone}. Card {card}, IBAN {iban}, SSN {ssn}, from {ip}. "
+        "Order 44721 arrived late.").format(**PLANTED)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def redactor() -> Redactor:
+    return Redactor()
+
+
+def test_redact_removes_every_planted_value(redactor: Redactor):
+    redacted = redactor(TEXT, "redact")
+    for value in PLANTED.values():
+        assert value not in redacted
+    assert "<EMAIL_ADDRESS>" in redacted and "<CREDIT_CARD>" in redacted
+    assert "Order 44721 arrived late." in redacted  # ordinary numbers stay
+
+
+def test_mask_keeps_only_the_last_four(redactor: Redactor):
+    masked = redactor(TEXT, "mask")
+    assert "4111 1111 1111 1111" not in masked and "1111" in masked
+    assert "ann.lee" not in masked
+
+
+def test_off_and_invalid_cards(redactor: Redactor):
+    assert redactor(TEXT, "off") == TEXT
+    assert redactor("card 4111 1111 1111 1112", "redact") == "card 4111 1111 1111 1112"  # fails Luhn
