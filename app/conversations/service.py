@@ -1,0 +1,56 @@
+"""Storing conversations and turns; every query is scoped to one tenant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.conversations.models import ConversationRecord, TurnRecord
+
+
+def get_conversation(session: Session, tenant_id: str, external_id: str) -> ConversationRecord | None:
+    """The tenant's conversation with this id; another tenant's is indistinguishable from none."""
+    return session.scalar(
+        select(ConversationRecord).where(
+            ConversationRecord.tenant_id == tenant_id, ConversationRecord.external_id == external_id
+        )
+    )
+
+
+def get_or_create_conversation(session: Session, tenant_id: str, external_id: str) -> ConversationRecord:
+    conversation = get_conversation(session, tenant_id, external_id)
+    if conversation is None:
+        conversation = ConversationRecord(tenant_id=tenant_id, external_id=external_id)
+        session.add(conversation)
+        session.flush()
+    return conversation
+
+
+def append_turn(
+    session: Session,
+    conversation: ConversationRecord,
+    *,
+    role: str,
+    text: str,
+    ts: datetime | None = None,
+    agent_id: str | None = None,
+    analysis: dict | None = None,
+) -> TurnRecord:
+    """Add a turn at the next sequence number; the (conversation, seq) unique constraint turns
+    a concurrent writer's race into an IntegrityError for the caller to retry."""
+    last = session.scalar(select(func.max(TurnRecord.seq)).where(TurnRecord.conversation_id == conversation.id))
+    turn = TurnRecord(conversation_id=conversation.id, seq=0 if last is None else last + 1, role=role,
+                      text=text, ts=ts, agent_id=agent_id, analysis=analysis)  # fmt: skip
+    session.add(turn)
+    session.flush()
+    return turn
+
+
+def list_turns(session: Session, conversation: ConversationRecord) -> list[TurnRecord]:
+    return list(
+        session.scalars(
+            select(TurnRecord).where(TurnRecord.conversation_id == conversation.id).order_by(TurnRecord.seq)
+        )
+    )
