@@ -30,7 +30,7 @@ class SentenceEncoder:
         if backend == "int8":
             self.model = quantize_int8(self.model)
         self.model.eval()
-        self.dimension = int(self.model.get_sentence_embedding_dimension() or 384)
+        self.dimension = int(self.model.get_embedding_dimension() or 384)
         self.batch_size = batch_size
         self._cache: LRUCache[str, np.ndarray] = LRUCache(maxsize=max(cache_size, 1))
         self._lock = threading.Lock()

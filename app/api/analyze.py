@@ -1,0 +1,29 @@
+"""POST /v1/analyze: stateless analysis of one text (nothing stored)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from app.api.deps import CoachDep, SettingsDep, TenantDep
+from app.api.errors import ApiError
+from app.coaching.analysis import TurnAnalysis
+from app.coaching.conversation import Turn
+
+router = APIRouter(prefix="/v1", tags=["analysis"])
+
+
+class AnalyzeRequest(BaseModel):
+    role: Literal["customer", "agent"] = "customer"
+    text: str = Field(min_length=1, examples=["This is the third time I'm asking about my refund!"])
+
+
+@router.post("/analyze", response_model=TurnAnalysis, summary="Analyse one text, statelessly")
+async def analyze(body: AnalyzeRequest, coach: CoachDep, settings: SettingsDep, _tenant: TenantDep) -> TurnAnalysis:
+    if len(body.text) > settings.max_text_chars:
+        raise ApiError(413, "text_too_long", f"text is {len(body.text)} characters; the limit is "
+                       f"{settings.max_text_chars} (COACHLINE_MAX_TEXT_CHARS)")  # fmt: skip
+    state = coach.new_state("stateless", tenant=_tenant.id)
+    return coach.add_turn(state, Turn(role=body.role, text=body.text))

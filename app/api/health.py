@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up")
+def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Model loaded and database reachable")
+def readyz(request: Request) -> JSONResponse:
+    checks = {"model": getattr(request.app.state, "coach", None) is not None, "database": False}
+    try:
+        with request.app.state.db.connect() as connection:
+            connection.execute(sa.text("select 1"))
+        checks["database"] = True
+    except Exception:  # the check's answer is the point: report, don't raise
+        checks["database"] = False
+    ready = all(checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+    )

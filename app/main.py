@@ -1,0 +1,55 @@
+"""The app factory. The model, engine, database and redactor are built once in the lifespan
+and reached through `app.state` accessors (app/api/deps.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.orm import sessionmaker
+
+from app.api import analyze, health
+from app.api.errors import register_exception_handlers
+from app.settings import Settings, get_settings
+
+
+def build_coach(settings: Settings):
+    from app.coaching.engine import CoachingEngine
+    from app.coaching.frameworks import load_library
+    from models.classifier import EmotionClassifier
+    from models.embedder import SentenceEncoder
+
+    classifier = EmotionClassifier.load(settings.model_path, backend=settings.backend, threads=settings.threads)
+    return CoachingEngine(
+        classifier, SentenceEncoder(backend=settings.backend), load_library(*settings.frameworks_dirs)
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from app.pii.service import Redactor
+        from app.storage.database import make_engine, upgrade
+
+        upgrade(settings.database_url)
+        app.state.db = make_engine(settings.database_url)
+        app.state.sessions = sessionmaker(app.state.db, expire_on_commit=False)
+        app.state.coach = build_coach(settings)
+        app.state.redactor = Redactor()
+        yield
+        app.state.db.dispose()
+
+    app = FastAPI(
+        title="Coachline",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Agent-assist coach: customer cues, agent checks, L.E.A.R.N. prompts.",
+    )
+    app.state.settings = settings
+    register_exception_handlers(app)
+    app.include_router(health.router)
+    app.include_router(analyze.router)
+    return app
