@@ -51,18 +51,41 @@ class Redactor:
         self.anonymizer = AnonymizerEngine()
 
     def __call__(self, text: str, mode: PiiMode = "redact") -> str:
+        return self.redact(text, mode)[0]
+
+    def redact(self, text: str, mode: PiiMode = "redact") -> tuple[str, dict[str, str]]:
+        """The text as it may be stored, and each PII value found mapped to its replacement
+        (so copies of the value elsewhere, e.g. quoted in an analysis, can be scrubbed too)."""
         if mode == "off" or not text:
-            return text
+            return text, {}
         from presidio_anonymizer.entities import OperatorConfig
 
         found = self.analyzer.analyze(text=text, language="en", entities=list(ENTITIES), score_threshold=MIN_SCORE)
         if not found:
-            return text
+            return text, {}
         if mode == "redact":
             operators = {"DEFAULT": OperatorConfig("replace")}
+            replacements = {text[r.start : r.end]: f"<{r.entity_type}>" for r in found}
         else:
             operators = {"DEFAULT": OperatorConfig("custom", {"lambda": _keep_last_four})}
-        return self.anonymizer.anonymize(text=text, analyzer_results=found, operators=operators).text
+            replacements = {text[r.start : r.end]: _keep_last_four(text[r.start : r.end]) for r in found}
+        redacted = self.anonymizer.anonymize(text=text, analyzer_results=found, operators=operators).text
+        return redacted, replacements
+
+
+def scrub(value: object, replacements: dict[str, str]) -> object:
+    """Apply `replacements` to every string inside a JSON-like value (longest originals first)."""
+    if not replacements:
+        return value
+    if isinstance(value, str):
+        for original in sorted(replacements, key=len, reverse=True):
+            value = value.replace(original, replacements[original])
+        return value
+    if isinstance(value, dict):
+        return {k: scrub(v, replacements) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, replacements) for v in value]
+    return value
 
 
 def _keep_last_four(value: str) -> str:

@@ -36,3 +36,13 @@ def test_mask_keeps_only_the_last_four(redactor: Redactor):
 def test_off_and_invalid_cards(redactor: Redactor):
     assert redactor(TEXT, "off") == TEXT
     assert redactor("card 4111 1111 1111 1112", "redact") == "card 4111 1111 1111 1112"  # fails Luhn
+
+
+def test_replacements_scrub_copies_in_an_analysis(redactor: Redactor):
+    from app.pii.service import scrub
+
+    text, replacements = redactor.redact(f"my card is {PLANTED['card']}", "redact")
+    analysis = {"cues": [{"span": {"text": f"card is {PLANTED['card']}"}}], "scores": [0.5, 1]}
+    cleaned = scrub(analysis, replacements)
+    assert PLANTED["card"] not in str(cleaned) and "<CREDIT_CARD>" in cleaned["cues"][0]["span"]["text"]
+    assert cleaned["scores"] == [0.5, 1] and PLANTED["card"] not in text
