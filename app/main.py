@@ -11,6 +11,9 @@ from sqlalchemy.orm import sessionmaker
 
 from app.api import analyze, health
 from app.api.errors import register_exception_handlers
+from app.batching import MicroBatcher
+from app.conversations import views as conversations
+from app.conversations.live import LiveCoach
 from app.settings import Settings, get_settings
 
 
@@ -37,9 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(settings.database_url)
         app.state.db = make_engine(settings.database_url)
         app.state.sessions = sessionmaker(app.state.db, expire_on_commit=False)
-        app.state.coach = build_coach(settings)
+        app.state.coach = coach = build_coach(settings)
         app.state.redactor = Redactor()
+        batcher = MicroBatcher(lambda turns: LiveCoach.warm(coach, turns), max_size=settings.batch_max_size,
+                               max_wait_s=settings.batch_max_wait_ms / 1000)  # fmt: skip
+        app.state.live = LiveCoach(coach, app.state.sessions, app.state.redactor, batcher)
         yield
+        await batcher.close()
         app.state.db.dispose()
 
     app = FastAPI(
@@ -52,4 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(analyze.router)
+    app.include_router(conversations.router)
     return app

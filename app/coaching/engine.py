@@ -158,14 +158,18 @@ class CoachingEngine:
                 added += len(agent)
         return added
 
-    def add_turn(self, state: ConversationState, turn: Turn) -> TurnAnalysis:
+    def add_turn(self, state: ConversationState, turn: Turn, *, learn_macros: bool = True) -> TurnAnalysis:
+        """Analyse `turn` in the light of the conversation so far, and remember it.
+
+        `learn_macros=False` keeps agent sentences out of the macro memory (drafts, replays).
+        """
         index = len(state.turns)
         state.turns.append(turn)
         customer = agent = None
         if turn.role == "customer":
             customer = self._customer_turn(state, index, turn)
         elif turn.role == "agent":
-            agent = self._agent_turn(state, turn)
+            agent = self._agent_turn(state, turn, learn_macros)
         analysis = TurnAnalysis(
             index=index,
             role=turn.role,
@@ -357,7 +361,7 @@ class CoachingEngine:
 
     # -- agent side -------------------------------------------------------------------------
 
-    def _agent_turn(self, state: ConversationState, turn: Turn) -> AgentTurnAnalysis:
+    def _agent_turn(self, state: ConversationState, turn: Turn, learn_macros: bool = True) -> AgentTurnAnalysis:
         text = turn.text
         spans = split_sentences(text) or [Span(start=0, end=len(text), text=text)]
         vectors = self.encoder.encode([s.text for s in spans])
@@ -432,7 +436,8 @@ class CoachingEngine:
             state.status_missing = [s.id for s in framework.steps if s.id not in done] if framework else []
         else:
             state.status_missing = []
-        self.macros.add(state.tenant, state.conversation_id, [s.text for s in spans], vectors)
+        if learn_macros:
+            self.macros.add(state.tenant, state.conversation_id, [s.text for s in spans], vectors)
         return AgentTurnAnalysis(sentences=sentences, flags=flags, learn_steps=learn_steps)
 
     def _recent_customer_words(self, state: ConversationState) -> set[str]:
