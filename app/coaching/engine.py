@@ -39,9 +39,9 @@ UPSET_STATES = frozenset({"frustration", "anger", "disappointment", "anxiety"})
 ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing"})
 UPSET_CUES = frozenset({"waiting", "repeat_story", "churn", "abuse", "escalation", "shouting"})
 STATE_CUE_MIN = 0.4
-REPEATED_QUESTION = 0.8  # cosine between two customer questions asking the same thing
+REPEATED_QUESTION = 0.7  # cosine between two customer questions asking the same thing
 RETOLD_STORY = 0.85
-POLICY_MEANING = 0.78
+POLICY_MEANING = 0.7
 LEARN = ("listen", "empathize", "apologize", "resolve", "note")
 _INSTRUCTION = re.compile(
     r"\b(try|restart|reinstall|reboot|clear (your|the)|log (out|in)|sign (out|in)|go to|click|tap|make sure|"

@@ -211,7 +211,7 @@ _PRODUCT = re.compile(
 )
 _PROBLEM = re.compile(
     r"\b(charged|double|twice|never|didn'?t|doesn'?t|don'?t|not|no longer|broken|broke|late|missing|lost|wrong|"
-    r"cancel\w*|refund\w*|delay\w*|error|crash\w*|stuck|fail\w*|damaged|still|overcharged|can'?t|cannot|won'?t)\b",
+    r"cancel\w*|refund\w*|delay\w*|error|crash\w*|drop\w*|keeps|stuck|fail\w*|damaged|still|overcharged|can'?t|cannot|won'?t)\b",
     re.I,
 )
 # Demands and threats are cues, not the problem itself.

@@ -12,7 +12,7 @@ TRANSCRIPT = [
         "channel": "chat",
         "turns": [
             {"role": "customer", "text": "My order 5521 arrived broken.", "ts": "2026-01-02T10:00:00Z"},
-            {"role": "agent", "text": "I'm sorry order 5521 arrived broken. I've sent a replacement today."},
+            {"role": "agent", "text": "I'm sorry that order 5521 arrived broken. I'll send a replacement today."},
             {"role": "system", "text": "Agent closed the chat."},
         ],
     },
