@@ -32,10 +32,7 @@ def test_stock_phrase_to_a_calm_customer_is_templated_but_not_robotic(engine):
     assert "robotic" not in flag_kinds(agent)
 
 
-@pytest.mark.xfail(
 @pytest.mark.xfail(reason="policy by meaning: this paraphrase scores below the cosine threshold", strict=False)
-    strict=False,
-)
 def test_policy_over_people_by_pattern_and_by_meaning(engine):
     by_pattern = run(engine, ANGRY, ("agent", "Sorry, it's against our policy to refund that."))[1]
     assert "policy_over_people" in flag_kinds(by_pattern)
