@@ -22,7 +22,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_ARTIFACT, help="model artifact folder")
     parser.add_argument(
         "--backend",
-        choices=("fp32", "int8"),
+        choices=("fp32", "int8", "onnx-int8"),
         default="fp32",
         help="int8: dynamic int8 quantisation of Linear layers (faster on CPU)",
     )
