@@ -28,6 +28,13 @@ def register_exception_handlers(app: FastAPI) -> None:
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(_body(exc.code, exc.message), status_code=exc.status)
 
+    from app.conversations.live import ConversationNotFound
+
+    @app.exception_handler(ConversationNotFound)
+    async def not_found(_: Request, exc: ConversationNotFound) -> JSONResponse:
+        message = f"no conversation {exc.args[0]!r} for this API key's tenant"
+        return JSONResponse(_body("conversation_not_found", message), status_code=404)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [

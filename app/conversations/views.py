@@ -12,7 +12,7 @@ from app.api.deps import SettingsDep, TenantDep
 from app.api.errors import ApiError
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Turn
-from app.conversations.live import ConversationNotFound, LiveCoach
+from app.conversations.live import LiveCoach
 from app.settings import Settings
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -47,10 +47,6 @@ def _check_size(text: str, settings: Settings) -> None:
                        "(COACHLINE_MAX_TEXT_CHARS): split the message or raise the limit")  # fmt: skip
 
 
-def _not_found(conversation_id: str) -> ApiError:
-    return ApiError(404, "conversation_not_found", f"no conversation {conversation_id!r} for this API key's tenant")
-
-
 @router.post("/{conversation_id}/turns", response_model=TurnAnalysis, status_code=201,
              summary="Add a turn; returns its analysis and the current suggestions")  # fmt: skip
 async def add_turn(conversation_id: ConversationId, body: TurnIn, tenant: TenantDep, live: LiveDep,
@@ -61,10 +57,7 @@ async def add_turn(conversation_id: ConversationId, body: TurnIn, tenant: Tenant
 
 @router.get("/{conversation_id}", summary="Turns with analyses, sentiment trajectory, L.E.A.R.N. coverage")
 def get_conversation(conversation_id: ConversationId, tenant: TenantDep, live: LiveDep) -> dict:
-    try:
-        return live.conversation(tenant, conversation_id)
-    except ConversationNotFound:
-        raise _not_found(conversation_id) from None
+    return live.conversation(tenant, conversation_id)  # ConversationNotFound -> 404 (app/api/errors.py)
 
 
 @router.post("/{conversation_id}/draft", response_model=TurnAnalysis,
@@ -77,7 +70,4 @@ async def check_draft(conversation_id: ConversationId, body: DraftIn, tenant: Te
 
 @router.get("/{conversation_id}/handoff", summary="Warm-transfer summary for the next agent")
 def handoff(conversation_id: ConversationId, tenant: TenantDep, live: LiveDep) -> dict:
-    try:
-        return live.handoff(tenant, conversation_id)
-    except ConversationNotFound:
-        raise _not_found(conversation_id) from None
+    return live.handoff(tenant, conversation_id)
