@@ -11,11 +11,6 @@ from pathlib import Path
 from models.artifact import DEFAULT_ARTIFACT
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-EXAMPLE_TEXTS = (
-    "This is the third time I'm asking about my refund and nobody has answered!",
-    "Thanks so much, that fixed it.",
-    "I don't understand why I was charged twice for order 4471.",
-)
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -143,15 +138,28 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    # The live service lands with the service issue; until then `serve` proves the model
-    # loads and answers by classifying a few example turns.
-    import io
+    """uvicorn over the app factory. Options travel to worker processes as COACHLINE_* variables,
+    the same ones the README documents, so `--workers N` builds N identical apps."""
+    import tempfile
 
-    from app.classify import classify_stream
+    import uvicorn
 
-    classifier = _load_classifier(args)
-    print("coach serve: the HTTP service is not built yet; classifying example turns instead", file=sys.stderr)
-    return classify_stream(classifier, io.StringIO("\n".join(EXAMPLE_TEXTS) + "\n"), sys.stdout, name="example")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    overrides = {"COACHLINE_MODEL_PATH": args.model, "COACHLINE_BACKEND": args.backend,
+                 "COACHLINE_THREADS": args.threads, "COACHLINE_DATABASE_URL": args.database_url}  # fmt: skip
+    os.environ.update({name: str(value) for name, value in overrides.items() if value is not None})
+    if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker keeps its own counters; /metrics sums them through this folder.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="coachline-metrics-")
+    from app.settings import Settings
+    from app.storage.database import upgrade
+
+    upgrade(Settings().database_url)  # once, before workers race to migrate
+    print(f"coach serve: http://{args.host}:{args.port} (docs at /docs; create a key: coach keys create "
+          "--tenant NAME)", file=sys.stderr)  # fmt: skip
+    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level=args.log_level, proxy_headers=True)  # fmt: skip
+    return 0
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -159,15 +167,22 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
     from app.settings import get_settings
     from app.storage.database import make_engine, session_scope, upgrade
-    from app.tenants.service import create_key, revoke_key
+    from app.tenants.service import create_key, revoke_key, set_pii_mode
 
     url = args.database_url or get_settings().database_url
     upgrade(url)
     engine = make_engine(url)
     with session_scope(sessionmaker(engine)) as session:
+        if args.action == "pii":
+            set_pii_mode(session, args.tenant, args.mode)
+            print(f"tenant {args.tenant}: PII mode {args.mode} for turns stored from now on")
+            return 0
         if args.action == "create":
-            key = create_key(session, args.tenant, args.pii_mode or get_settings().default_pii_mode)
-            print(f"created key {key.key_id} for tenant {key.tenant}; it is shown once, store it now:")
+            scope = "read" if args.read_only else "coach"
+            key = create_key(session, args.tenant, args.pii_mode or get_settings().default_pii_mode, scope)
+            if args.pii_mode:
+                set_pii_mode(session, args.tenant, args.pii_mode)
+            print(f"created {scope} key {key.key_id} for tenant {key.tenant}; it is shown once, store it now:")
             print(f"key: {key.secret}")
             return 0
         if revoke_key(session, args.key):
@@ -229,21 +244,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.set_defaults(func=cmd_bench)
 
-    keys = sub.add_parser("keys", help="create or revoke tenant API keys")
+    keys = sub.add_parser("keys", help="create or revoke tenant API keys; set a tenant's PII mode")
     key_actions = keys.add_subparsers(dest="action", required=True)
     create = key_actions.add_parser("create", help="a new key for a tenant (printed once, last word of last line)")
     create.add_argument("--tenant", required=True)
-    create.add_argument("--pii-mode", choices=("off", "redact", "mask"), help="for a new tenant")
+    create.add_argument("--pii-mode", choices=("off", "redact", "mask"), help="set the tenant's PII mode too")
+    create.add_argument("--read-only", action="store_true", help="reads and drafts only; adding turns gets 403")
     revoke = key_actions.add_parser("revoke", help="revoke a key by its id (or the key itself)")
     revoke.add_argument("key")
-    for action in (create, revoke):
+    pii = key_actions.add_parser("pii", help="set a tenant's PII mode: off, redact (<EMAIL>) or mask (****)")
+    pii.add_argument("--tenant", required=True)
+    pii.add_argument("mode", choices=("off", "redact", "mask"))
+    for action in (create, revoke, pii):
         action.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
     keys.set_defaults(func=cmd_keys)
 
     serve = sub.add_parser("serve", help="serve the coach")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    _add_model_options(serve)
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    serve.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
+    serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    serve.add_argument("--model", type=Path, help="model artifact folder (default: COACHLINE_MODEL_PATH or shipped)")
+    serve.add_argument("--backend", choices=("fp32", "int8", "onnx-int8"), help="default: COACHLINE_BACKEND or fp32")
+    serve.add_argument("--threads", type=int, help="torch threads per worker (default: COACHLINE_THREADS)")
     serve.set_defaults(func=cmd_serve)
     return parser
 

@@ -11,9 +11,12 @@ from sqlalchemy.orm import sessionmaker
 
 from app.api import analyze, health
 from app.api.errors import register_exception_handlers
+from app.api.ratelimit import RateLimiter
 from app.batching import MicroBatcher
 from app.conversations import views as conversations
+from app.conversations.feed import TurnFeed
 from app.conversations.live import LiveCoach
+from app.metrics import BATCH_SIZE, MetricsMiddleware
 from app.settings import Settings, get_settings
 
 
@@ -42,10 +45,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = sessionmaker(app.state.db, expire_on_commit=False)
         app.state.coach = coach = build_coach(settings)
         app.state.redactor = Redactor()
-        batcher = MicroBatcher(lambda turns: LiveCoach.warm(coach, turns), max_size=settings.batch_max_size,
-                               max_wait_s=settings.batch_max_wait_ms / 1000)  # fmt: skip
-        app.state.live = LiveCoach(coach, app.state.sessions, app.state.redactor, batcher)
+        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage)
+        app.state.batcher = batcher = MicroBatcher(
+            lambda turns: LiveCoach.warm(coach, turns), max_size=settings.batch_max_size,
+            max_wait_s=settings.batch_max_wait_ms / 1000, on_batch=BATCH_SIZE.observe,
+        )  # fmt: skip
+        app.state.feed = feed = TurnFeed(app.state.sessions, poll_interval_s=settings.stream_poll_ms / 1000)
+        app.state.live = LiveCoach(coach, app.state.sessions, app.state.redactor, batcher, feed)
         yield
+        await feed.close()
         await batcher.close()
         app.state.db.dispose()
 
@@ -56,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Agent-assist coach: customer cues, agent checks, L.E.A.R.N. prompts.",
     )
     app.state.settings = settings
+    app.add_middleware(MetricsMiddleware)
     register_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(analyze.router)

@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(4000, description="longer turn texts are refused with 413")
     batch_max_size: int = Field(32, description="micro-batching: most turns per model call")
     batch_max_wait_ms: float = Field(5.0, description="micro-batching: longest wait to fill a batch")
-    rate_limit_per_minute: int = Field(600, description="requests per API key per minute")
+    rate_limit_per_minute: int = Field(600, description="requests per API key per minute (0: no limit)")
+    rate_limit_storage: str = Field("memory://", description="`limits` storage; redis://... counts across workers")
+    stream_poll_ms: float = Field(200.0, description="how often streams look for turns stored by other workers")
     default_pii_mode: Literal["off", "redact", "mask"] = "redact"
 
 

@@ -4,6 +4,8 @@ shipped weights (and run in seconds)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,17 +74,18 @@ def _postgres_answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path):
-    """A migrated, empty database: a SQLite file, or a fresh schema on the local PostgreSQL."""
+@contextmanager
+def migrated_database(kind: str, folder: Path) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, or a fresh schema on the local PostgreSQL
+    (skipped loudly when no PostgreSQL answers)."""
     import uuid
 
     import sqlalchemy as sa
 
     from app.storage.database import make_engine, upgrade
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'coach.db'}"
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'coach.db'}"
         upgrade(url)
         yield url
         return
@@ -104,3 +107,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path):
         with admin.begin() as connection:
             connection.execute(sa.text(f'drop schema "{schema}" cascade'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with migrated_database(request.param, tmp_path) as url:
+        yield url

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.api.deps import CoachDep, SettingsDep, TenantDep
@@ -21,9 +22,14 @@ class AnalyzeRequest(BaseModel):
 
 
 @router.post("/analyze", response_model=TurnAnalysis, summary="Analyse one text, statelessly")
-async def analyze(body: AnalyzeRequest, coach: CoachDep, settings: SettingsDep, _tenant: TenantDep) -> TurnAnalysis:
+async def analyze(
+    request: Request, body: AnalyzeRequest, coach: CoachDep, settings: SettingsDep, tenant: TenantDep
+) -> TurnAnalysis:
     if len(body.text) > settings.max_text_chars:
         raise ApiError(413, "text_too_long", f"text is {len(body.text)} characters; the limit is "
                        f"{settings.max_text_chars} (COACHLINE_MAX_TEXT_CHARS)")  # fmt: skip
-    state = coach.new_state("stateless", tenant=_tenant.id)
-    return coach.add_turn(state, Turn(role=body.role, text=body.text))
+    turn = Turn(role=body.role, text=body.text)
+    await request.app.state.batcher.submit(turn)  # shares forward passes with live traffic
+    # Stateless: nothing learned either (the tenant's macro memory is fed by stored turns only).
+    state = coach.new_state("stateless", tenant=tenant.id)
+    return await asyncio.to_thread(coach.add_turn, state, turn, learn_macros=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ from app.api.errors import ApiError
 from app.coaching.engine import CoachingEngine
 from app.settings import Settings
 from app.storage.database import session_scope
-from app.tenants.models import Tenant
+from app.tenants.models import ApiKey, Tenant
 from app.tenants.service import authenticate
 
 _bearer = HTTPBearer(auto_error=False)
@@ -37,9 +37,10 @@ CoachDep = Annotated[CoachingEngine, Depends(get_coach)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_tenant(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Tenant:
+def get_api_key(
+    request: Request, session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiKey:  # fmt: skip
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send 'Authorization: Bearer <key>' (create one: coach keys create)")
     key = authenticate(session, credentials.credentials)
@@ -47,7 +48,49 @@ def get_tenant(
         raise ApiError(
             401, "invalid_key", "this API key is unknown or revoked; create a new one with coach keys create"
         )
+    request.app.state.rate_limiter.check(key.id)
+    return key
+
+
+ApiKeyDep = Annotated[ApiKey, Depends(get_api_key)]
+
+
+def get_tenant(key: ApiKeyDep) -> Tenant:
+    return key.tenant
+
+
+def get_coaching_tenant(key: ApiKeyDep) -> Tenant:
+    """The tenant of a key allowed to add turns (scope "coach")."""
+    if key.scope != "coach":
+        raise ApiError(403, "read_only_key", f"key {key.id} is read-only; add turns with a key made by "
+                       "`coach keys create` without --read-only")  # fmt: skip
     return key.tenant
 
 
 TenantDep = Annotated[Tenant, Depends(get_tenant)]
+CoachingTenantDep = Annotated[Tenant, Depends(get_coaching_tenant)]
+
+
+BEARER_SUBPROTOCOL = "coachline.bearer"  # browsers can't set headers on WebSockets: ["coachline.bearer", key]
+
+
+def websocket_credentials(websocket: WebSocket) -> tuple[str | None, str | None]:
+    """(the bearer key, the subprotocol to accept) from the Authorization header or the
+    `coachline.bearer` subprotocol pair. Never from the URL: URLs end up in access logs."""
+    header = websocket.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip(), None
+    offered = list(websocket.scope.get("subprotocols") or [])
+    if BEARER_SUBPROTOCOL in offered:
+        position = offered.index(BEARER_SUBPROTOCOL)
+        if position + 1 < len(offered):
+            return offered[position + 1], BEARER_SUBPROTOCOL
+    return None, None
+
+
+def authenticate_websocket(websocket: WebSocket, secret: str) -> ApiKey | None:
+    with session_scope(websocket.app.state.sessions) as session:
+        key = authenticate(session, secret)
+        if key is not None:
+            key.tenant  # noqa: B018  (load the tenant before the session closes)
+        return key

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+
+from app.metrics import render
 
 router = APIRouter(tags=["health"])
 
@@ -25,3 +27,9 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
     )
+
+
+@router.get("/metrics", summary="Prometheus metrics (requests, latency, batch sizes, cues and flags)")
+def metrics() -> Response:
+    body, content_type = render()
+    return Response(body, media_type=content_type)

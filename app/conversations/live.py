@@ -13,6 +13,7 @@ import copy
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.batching import MicroBatcher
@@ -20,7 +21,16 @@ from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Turn
 from app.coaching.engine import CoachingEngine, ConversationState, trajectory
 from app.coaching.text import split_sentences
-from app.conversations.service import append_turn, get_conversation, get_or_create_conversation, list_turns
+from app.conversations.feed import TurnFeed
+from app.conversations.service import (
+    append_turn,
+    find_turn_by_key,
+    get_conversation,
+    get_or_create_conversation,
+    list_turns,
+    turn_count,
+)
+from app.metrics import record_analysis
 from app.pii.service import Redactor, scrub
 from app.storage.database import session_scope
 from app.tenants.models import Tenant
@@ -30,19 +40,41 @@ class ConversationNotFound(LookupError):
     """No such conversation for this tenant (another tenant's looks exactly the same)."""
 
 
+class IdempotencyConflict(ValueError):
+    """The Idempotency-Key was already used in this conversation for a different turn."""
+
+
+class ConversationBusy(RuntimeError):
+    """Other writers kept adding turns to this conversation while this one tried to."""
+
+
+class _StaleState(Exception):
+    """Storage moved on (another worker added a turn): rebuild the state and try again."""
+
+
 @dataclass
 class _Live:
     state: ConversationState
     lock: asyncio.Lock
+    loaded: bool = False  # state rebuilt from storage at least once
+
+
+@dataclass(frozen=True)
+class AddedTurn:
+    analysis: TurnAnalysis
+    seq: int
+    replayed: bool = False  # an Idempotency-Key repeat: the stored analysis, nothing added
 
 
 class LiveCoach:
     def __init__(self, engine: CoachingEngine, sessions: sessionmaker[Session], redactor: Redactor,
-                 batcher: MicroBatcher[Turn, None], max_states: int = 10_000) -> None:  # fmt: skip
+                 batcher: MicroBatcher[Turn, None], feed: TurnFeed | None = None,
+                 max_states: int = 10_000) -> None:  # fmt: skip
         self.engine = engine
         self.sessions = sessions
         self.redactor = redactor
         self.batcher = batcher
+        self.feed = feed
         self.max_states = max_states
         self._live: OrderedDict[tuple[str, str], _Live] = OrderedDict()
 
@@ -56,17 +88,34 @@ class LiveCoach:
     def _slot(self, tenant_id: str, conversation_id: str) -> _Live:
         key = (tenant_id, conversation_id)
         live = self._live.get(key)
-        if live is None:
-            live = _Live(self._rebuild(tenant_id, conversation_id), asyncio.Lock())
+        if live is None:  # filled from storage by _catch_up, off the event loop
+            live = _Live(self.engine.new_state(conversation_id, tenant=tenant_id), asyncio.Lock())
             self._live[key] = live
             while len(self._live) > self.max_states:
                 self._live.popitem(last=False)
         self._live.move_to_end(key)
         return live
 
+    async def _current_slot(self, tenant_id: str, conversation_id: str) -> _Live:
+        """The slot, its state caught up with storage (another worker may have added turns)."""
+        live = self._slot(tenant_id, conversation_id)
+        async with live.lock:
+            await self._catch_up(live, tenant_id, conversation_id)
+        return live
+
+    async def _catch_up(self, live: _Live, tenant_id: str, conversation_id: str) -> None:
+        stored = await asyncio.to_thread(self._stored_count, tenant_id, conversation_id)
+        if stored != len(live.state.turns):
+            live.state = await asyncio.to_thread(self._rebuild, tenant_id, conversation_id)
+        live.loaded = True
+
+    def _stored_count(self, tenant_id: str, conversation_id: str) -> int:
+        with session_scope(self.sessions) as session:
+            return turn_count(session, tenant_id, conversation_id)
+
     def _rebuild(self, tenant_id: str, conversation_id: str) -> ConversationState:
-        """Engine state from stored turns (after a restart or eviction). Stored text may be
-        redacted, which only blanks the PII values themselves."""
+        """Engine state from stored turns (after a restart, an eviction or another worker's
+        write). Stored text may be redacted, which only blanks the PII values themselves."""
         state = self.engine.new_state(conversation_id, tenant=tenant_id)
         with session_scope(self.sessions) as session:
             record = get_conversation(session, tenant_id, conversation_id)
@@ -76,36 +125,69 @@ class LiveCoach:
             self.engine.add_turn(state, turn, learn_macros=False)
         return state
 
-    async def add_turn(self, tenant: Tenant, conversation_id: str, turn: Turn) -> TurnAnalysis:
+    async def add_turn(self, tenant: Tenant, conversation_id: str, turn: Turn,
+                       client_key: str | None = None, attempts: int = 4) -> AddedTurn:  # fmt: skip
+        """Analyse and store one turn. With a client key, a repeat of the same turn returns the
+        stored analysis instead of adding it twice (safe retries)."""
         live = self._slot(tenant.id, conversation_id)
         async with live.lock:
+            if not live.loaded:
+                await self._catch_up(live, tenant.id, conversation_id)
             await self.batcher.submit(turn)
-            analysis = await asyncio.to_thread(self.engine.add_turn, live.state, turn)
-            try:
-                await asyncio.to_thread(self._store, tenant, conversation_id, turn, analysis)
-            except BaseException:
-                # Not stored means not accepted: forget the turn so state matches storage.
+            for _ in range(attempts):
+                if client_key is not None:
+                    replay = await asyncio.to_thread(self._replay, tenant, conversation_id, turn, client_key)
+                    if replay is not None:
+                        return replay
+                expected_seq = len(live.state.turns)
+                analysis = await asyncio.to_thread(self.engine.add_turn, live.state, turn)
+                try:
+                    await asyncio.to_thread(self._store, tenant, conversation_id, turn, analysis, expected_seq,
+                                            client_key)  # fmt: skip
+                except _StaleState:
+                    live.state = await asyncio.to_thread(self._rebuild, tenant.id, conversation_id)
+                    continue
+                except BaseException:
+                    # Not stored means not accepted: forget the turn so state matches storage.
+                    self._live.pop((tenant.id, conversation_id), None)
+                    raise
+                break
+            else:
                 self._live.pop((tenant.id, conversation_id), None)
-                raise
-        return analysis
+                raise ConversationBusy(conversation_id)
+        record_analysis(analysis)
+        if self.feed is not None:
+            self.feed.notify(tenant.id, conversation_id)
+        return AddedTurn(analysis, expected_seq)
 
-    def _store(self, tenant: Tenant, conversation_id: str, turn: Turn, analysis: TurnAnalysis) -> None:
+    def _replay(self, tenant: Tenant, conversation_id: str, turn: Turn, client_key: str) -> AddedTurn | None:
+        with session_scope(self.sessions) as session:
+            stored = find_turn_by_key(session, tenant.id, conversation_id, client_key)
+            if stored is None:
+                return None
+            text = self.redactor.redact(turn.text, tenant.pii_mode)[0]  # type: ignore[arg-type]
+            if stored.role != turn.role or stored.text != text:
+                raise IdempotencyConflict(client_key)
+            return AddedTurn(TurnAnalysis.model_validate(stored.analysis), stored.seq, replayed=True)
+
+    def _store(self, tenant: Tenant, conversation_id: str, turn: Turn, analysis: TurnAnalysis, expected_seq: int,
+               client_key: str | None) -> None:  # fmt: skip
         text, replacements = self.redactor.redact(turn.text, tenant.pii_mode)  # type: ignore[arg-type]
         stored_analysis = scrub(analysis.model_dump(mode="json", exclude_none=True), replacements)
-        with session_scope(self.sessions) as session:
-            record = get_or_create_conversation(session, tenant.id, conversation_id)
-            append_turn(session, record, role=turn.role, text=text, ts=turn.ts, agent_id=turn.agent_id,
-                        analysis=stored_analysis)  # type: ignore[arg-type]  # fmt: skip
+        try:
+            with session_scope(self.sessions) as session:
+                record = get_or_create_conversation(session, tenant.id, conversation_id)
+                stored = append_turn(session, record, role=turn.role, text=text, ts=turn.ts, agent_id=turn.agent_id,
+                                     analysis=stored_analysis, client_key=client_key)  # type: ignore[arg-type]  # fmt: skip
+                if stored.seq != expected_seq:
+                    raise _StaleState
+        except IntegrityError as exc:  # a concurrent writer took the seq, the key or the conversation id
+            raise _StaleState from exc
 
-    def conversation(self, tenant: Tenant, conversation_id: str) -> dict:
+    async def conversation(self, tenant: Tenant, conversation_id: str) -> dict:
         """Stored turns with their analyses, the sentiment trajectory and L.E.A.R.N. coverage."""
-        with session_scope(self.sessions) as session:
-            record = get_conversation(session, tenant.id, conversation_id)
-            if record is None:
-                raise ConversationNotFound(conversation_id)
-            turns = [{"seq": t.seq, "role": t.role, "text": t.text, "ts": t.ts, "agent_id": t.agent_id,
-                      "analysis": t.analysis} for t in list_turns(session, record)]  # fmt: skip
-        state = self._slot(tenant.id, conversation_id).state
+        turns = await asyncio.to_thread(self._stored_turns, tenant.id, conversation_id)
+        state = (await self._current_slot(tenant.id, conversation_id)).state
         return {
             "conversation_id": conversation_id,
             "turns": turns,
@@ -113,18 +195,26 @@ class LiveCoach:
             "learn_coverage": dict(state.coverage),
         }
 
+    def _stored_turns(self, tenant_id: str, conversation_id: str) -> list[dict]:
+        with session_scope(self.sessions) as session:
+            record = get_conversation(session, tenant_id, conversation_id)
+            if record is None:
+                raise ConversationNotFound(conversation_id)
+            return [{"seq": t.seq, "role": t.role, "text": t.text, "ts": t.ts, "agent_id": t.agent_id,
+                     "analysis": t.analysis} for t in list_turns(session, record)]  # fmt: skip
+
     async def draft(self, tenant: Tenant, conversation_id: str, text: str) -> TurnAnalysis:
         """How a draft agent message would be read, on a copy of the state: nothing stored or learned."""
         live = self._slot(tenant.id, conversation_id)
         async with live.lock:
+            await self._catch_up(live, tenant.id, conversation_id)
             scratch = copy.deepcopy(live.state)
         turn = Turn(role="agent", text=text)
         await self.batcher.submit(turn)
         return await asyncio.to_thread(self.engine.add_turn, scratch, turn, learn_macros=False)
 
-    def handoff(self, tenant: Tenant, conversation_id: str) -> dict:
-        with session_scope(self.sessions) as session:
-            if get_conversation(session, tenant.id, conversation_id) is None:
-                raise ConversationNotFound(conversation_id)
-        summary = self.engine.handoff(self._slot(tenant.id, conversation_id).state)
+    async def handoff(self, tenant: Tenant, conversation_id: str) -> dict:
+        if await asyncio.to_thread(self._stored_count, tenant.id, conversation_id) == 0:
+            raise ConversationNotFound(conversation_id)
+        summary = self.engine.handoff((await self._current_slot(tenant.id, conversation_id)).state)
         return scrub(summary, self.redactor.redact(" ".join(summary["customer_said"]), tenant.pii_mode)[1])  # type: ignore[return-value,arg-type]

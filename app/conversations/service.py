@@ -37,12 +37,13 @@ def append_turn(
     ts: datetime | None = None,
     agent_id: str | None = None,
     analysis: dict | None = None,
+    client_key: str | None = None,
 ) -> TurnRecord:
     """Add a turn at the next sequence number; the (conversation, seq) unique constraint turns
     a concurrent writer's race into an IntegrityError for the caller to retry."""
     last = session.scalar(select(func.max(TurnRecord.seq)).where(TurnRecord.conversation_id == conversation.id))
     turn = TurnRecord(conversation_id=conversation.id, seq=0 if last is None else last + 1, role=role,
-                      text=text, ts=ts, agent_id=agent_id, analysis=analysis)  # fmt: skip
+                      text=text, ts=ts, agent_id=agent_id, analysis=analysis, client_key=client_key)  # fmt: skip
     session.add(turn)
     session.flush()
     return turn
@@ -52,5 +53,27 @@ def list_turns(session: Session, conversation: ConversationRecord) -> list[TurnR
     return list(
         session.scalars(
             select(TurnRecord).where(TurnRecord.conversation_id == conversation.id).order_by(TurnRecord.seq)
+        )
+    )
+
+
+def turn_count(session: Session, tenant_id: str, external_id: str) -> int:
+    """How many turns are stored (seqs run 0..n-1): tells a worker whether its state is current."""
+    last = session.scalar(
+        select(func.max(TurnRecord.seq))
+        .join(ConversationRecord, TurnRecord.conversation_id == ConversationRecord.id)
+        .where(ConversationRecord.tenant_id == tenant_id, ConversationRecord.external_id == external_id)
+    )
+    return 0 if last is None else last + 1
+
+
+def find_turn_by_key(session: Session, tenant_id: str, external_id: str, client_key: str) -> TurnRecord | None:
+    return session.scalar(
+        select(TurnRecord)
+        .join(ConversationRecord, TurnRecord.conversation_id == ConversationRecord.id)
+        .where(
+            ConversationRecord.tenant_id == tenant_id,
+            ConversationRecord.external_id == external_id,
+            TurnRecord.client_key == client_key,
         )
     )

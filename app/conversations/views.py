@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
-from app.api.deps import SettingsDep, TenantDep
+from app.api.deps import CoachingTenantDep, SettingsDep, TenantDep, authenticate_websocket, websocket_credentials
 from app.api.errors import ApiError
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Turn
+from app.conversations.feed import TurnFeed
 from app.conversations.live import LiveCoach
+from app.metrics import STREAMED_TURNS
 from app.settings import Settings
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -47,17 +51,34 @@ def _check_size(text: str, settings: Settings) -> None:
                        "(COACHLINE_MAX_TEXT_CHARS): split the message or raise the limit")  # fmt: skip
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=128,
+           description="your id for this turn (e.g. the chat platform's message id): a retry with the same key "
+           "returns the stored analysis (200) instead of adding the turn twice"),
+]  # fmt: skip
+
+
 @router.post("/{conversation_id}/turns", response_model=TurnAnalysis, status_code=201,
-             summary="Add a turn; returns its analysis and the current suggestions")  # fmt: skip
-async def add_turn(conversation_id: ConversationId, body: TurnIn, tenant: TenantDep, live: LiveDep,
-                   settings: SettingsDep) -> TurnAnalysis:  # fmt: skip
+             summary="Add a turn; returns its analysis and the current suggestions",
+             responses={200: {"description": "a repeat of an Idempotency-Key: the stored analysis, nothing added"},
+                        403: {"description": "read-only key"}, 409: {"description": "Idempotency-Key reused"},
+                        413: {"description": "text too long"}, 429: {"description": "rate limited"}})  # fmt: skip
+async def add_turn(conversation_id: ConversationId, body: TurnIn, tenant: CoachingTenantDep, live: LiveDep,
+                   settings: SettingsDep, response: Response,
+                   idempotency_key: IdempotencyKey = None) -> TurnAnalysis:  # fmt: skip
     _check_size(body.text, settings)
-    return await live.add_turn(tenant, conversation_id, Turn(**body.model_dump()))
+    added = await live.add_turn(tenant, conversation_id, Turn(**body.model_dump()), client_key=idempotency_key)
+    response.headers["X-Turn-Seq"] = str(added.seq)
+    if added.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return added.analysis
 
 
 @router.get("/{conversation_id}", summary="Turns with analyses, sentiment trajectory, L.E.A.R.N. coverage")
-def get_conversation(conversation_id: ConversationId, tenant: TenantDep, live: LiveDep) -> dict:
-    return live.conversation(tenant, conversation_id)  # ConversationNotFound -> 404 (app/api/errors.py)
+async def get_conversation(conversation_id: ConversationId, tenant: TenantDep, live: LiveDep) -> dict:
+    return await live.conversation(tenant, conversation_id)  # ConversationNotFound -> 404 (app/api/errors.py)
 
 
 @router.post("/{conversation_id}/draft", response_model=TurnAnalysis,
@@ -69,5 +90,52 @@ async def check_draft(conversation_id: ConversationId, body: DraftIn, tenant: Te
 
 
 @router.get("/{conversation_id}/handoff", summary="Warm-transfer summary for the next agent")
-def handoff(conversation_id: ConversationId, tenant: TenantDep, live: LiveDep) -> dict:
-    return live.handoff(tenant, conversation_id)
+async def handoff(conversation_id: ConversationId, tenant: TenantDep, live: LiveDep) -> dict:
+    return await live.handoff(tenant, conversation_id)
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass  # the sidebar has nothing to say on this channel; pings are answered by the server
+
+
+@router.websocket("/{conversation_id}/stream")
+async def stream(
+    websocket: WebSocket,
+    conversation_id: ConversationId,
+    after: Annotated[int, Query(ge=-1, description="send stored turns with seq above this")] = -1,
+) -> None:
+    """Every turn stored in this conversation (first those after `after`, then each new one, from
+    any worker, API or webhook) with its analysis and suggestions, as JSON messages. Authenticate
+    with `Authorization: Bearer <key>` or, from a browser, subprotocols ["coachline.bearer", key].
+    Closes with 4401 (no or bad key) or 4429 (rate limited), the reason saying what to fix."""
+    secret, subprotocol = websocket_credentials(websocket)
+    key = await asyncio.to_thread(authenticate_websocket, websocket, secret) if secret else None
+    await websocket.accept(subprotocol=subprotocol)
+    if key is None:
+        await websocket.close(code=4401, reason="send 'Authorization: Bearer <key>' or subprotocols "
+                              "['coachline.bearer', <key>] with a live key (coach keys create)")  # fmt: skip
+        return
+    try:
+        websocket.app.state.rate_limiter.check(key.id)
+    except ApiError as exc:
+        await websocket.close(code=4429, reason=exc.message[:120])
+        return
+    feed: TurnFeed = websocket.app.state.feed
+    await websocket.send_json({"type": "subscribed", "conversation_id": conversation_id, "after": after})
+    turns = feed.subscribe(key.tenant_id, conversation_id, after)
+    disconnected = asyncio.create_task(_until_disconnect(websocket))
+    try:
+        while True:
+            next_turn = asyncio.ensure_future(anext(turns))
+            done, _ = await asyncio.wait({next_turn, disconnected}, return_when=asyncio.FIRST_COMPLETED)
+            if next_turn not in done:
+                next_turn.cancel()
+                break
+            await websocket.send_json(jsonable_encoder(next_turn.result()))
+            STREAMED_TURNS.inc()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        disconnected.cancel()
+        await turns.aclose()

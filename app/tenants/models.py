@@ -31,4 +31,6 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # "coach": everything; "read": reads, drafts and stateless analysis, but adds no turns (QA dashboards).
+    scope: Mapped[str] = mapped_column(String(16), default="coach")
     tenant: Mapped[Tenant] = relationship(back_populates="keys")

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from app.tenants.models import ApiKey, Tenant, utcnow
 
 KEY_PREFIX = "ck_"
+PII_MODES = ("off", "redact", "mask")
+SCOPES = ("coach", "read")  # read: no new turns (QA dashboards, reporting)
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,22 @@ def get_or_create_tenant(session: Session, tenant_id: str, pii_mode: str = "reda
     return tenant
 
 
-def create_key(session: Session, tenant_id: str, pii_mode: str = "redact") -> NewKey:
+def set_pii_mode(session: Session, tenant_id: str, pii_mode: str) -> Tenant:
+    """Change what storage and logs keep of this tenant's PII from now on (off / redact / mask)."""
+    if pii_mode not in PII_MODES:
+        raise ValueError(f"pii mode must be one of {', '.join(PII_MODES)}, not {pii_mode!r}")
+    tenant = get_or_create_tenant(session, tenant_id, pii_mode)
+    tenant.pii_mode = pii_mode
+    return tenant
+
+
+def create_key(session: Session, tenant_id: str, pii_mode: str = "redact", scope: str = "coach") -> NewKey:
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
     get_or_create_tenant(session, tenant_id, pii_mode)
     key_id = secrets.token_hex(6)
     secret = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    session.add(ApiKey(id=key_id, tenant_id=tenant_id, key_hash=_hash(secret)))
+    session.add(ApiKey(id=key_id, tenant_id=tenant_id, key_hash=_hash(secret), scope=scope))
     session.flush()
     return NewKey(key_id=key_id, tenant=tenant_id, secret=secret)
 

@@ -1,66 +1,22 @@
-"""The service slice over real HTTP: uvicorn on a free loopback port, httpx as the client."""
+"""The service slice over real HTTP (fixtures in tests/api/conftest.py), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
-import uvicorn
-from sqlalchemy.orm import sessionmaker
 
-from app.main import create_app
-from app.settings import Settings
-from app.storage.database import make_engine, session_scope, upgrade
-from app.tenants.service import create_key
-
-OTHER_KEY: list[str] = []
-DB_FILE: list[Path] = []
-
-
-@pytest.fixture(scope="module")
-def service(tiny_artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    db_file = tmp_path_factory.mktemp("db") / "coach.db"
-    url = f"sqlite:///{db_file}"
-    upgrade(url)
-    with session_scope(sessionmaker(make_engine(url))) as session:
-        key = create_key(session, "acme").secret
-        other = create_key(session, "globex").secret
-    OTHER_KEY.append(other)
-    DB_FILE.append(db_file)
-    settings = Settings(database_url=url, model_path=tiny_artifact, backend="fp32", max_text_chars=200)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    yield base, key
-    server.should_exit = True
-    thread.join(timeout=10)
+from tests.api.conftest import auth
 
 
 def test_health_and_readiness(service):
-    base, _ = service
+    base = service.base
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{base}/readyz").json()
     assert ready == {"status": "ready", "checks": {"model": True, "database": True}}
 
 
 def test_analyze_needs_a_valid_key(service):
-    base, key = service
+    base, key = service.base, service.key
     missing = httpx.post(f"{base}/v1/analyze", json={"text": "hi"})
     assert missing.status_code == 401 and "Authorization: Bearer" in missing.json()["error"]["message"]
     wrong = httpx.post(f"{base}/v1/analyze", json={"text": "hi"}, headers={"Authorization": "Bearer ck_nope_x"})
@@ -81,54 +37,50 @@ def test_analyze_needs_a_valid_key(service):
     ],
 )
 def test_bad_input_gets_a_clear_error(service, payload, status, fragment):
-    base, key = service
+    base, key = service.base, service.key
     response = httpx.post(f"{base}/v1/analyze", json=payload, headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == status
     assert fragment in response.json()["error"]["message"]
 
 
 def test_malformed_json_is_422_not_500(service):
-    base, key = service
+    base, key = service.base, service.key
     response = httpx.post(f"{base}/v1/analyze", content=b"{not json", headers={
         "Authorization": f"Bearer {key}", "Content-Type": "application/json"})  # fmt: skip
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
 
 
-def _auth(key: str) -> dict:
-    return {"Authorization": f"Bearer {key}"}
-
-
 def test_turns_are_analysed_stored_and_private_to_the_tenant(service):
-    base, key = service
+    base, key = service.base, service.key
     card = "4111 1111 1111 1111"
-    first = httpx.post(f"{base}/v1/conversations/chat-7/turns", headers=_auth(key),
+    first = httpx.post(f"{base}/v1/conversations/chat-7/turns", headers=auth(key),
                        json={"role": "customer", "text": f"I was charged twice on card {card}!!"})  # fmt: skip
     assert first.status_code == 201, first.text
     assert first.json()["customer"] is not None and first.json()["index"] == 0
-    second = httpx.post(f"{base}/v1/conversations/chat-7/turns", headers=_auth(key),
+    second = httpx.post(f"{base}/v1/conversations/chat-7/turns", headers=auth(key),
                         json={"role": "agent", "text": "We apologize for the inconvenience."})  # fmt: skip
     assert second.json()["agent"]["sentences"][0]["templated"]["flag"] is True
-    stored = httpx.get(f"{base}/v1/conversations/chat-7", headers=_auth(key)).json()
+    stored = httpx.get(f"{base}/v1/conversations/chat-7", headers=auth(key)).json()
     assert [t["role"] for t in stored["turns"]] == ["customer", "agent"]
     assert card not in stored["turns"][0]["text"] and "<CREDIT_CARD>" in stored["turns"][0]["text"]
     assert "learn_coverage" in stored and "trajectory" in stored
-    assert card.encode() not in DB_FILE[0].read_bytes()  # storage never sees it
+    assert card not in service.stored_text() and card.replace(" ", "") not in service.stored_text()
     for path in ("", "/handoff"):
-        hidden = httpx.get(f"{base}/v1/conversations/chat-7{path}", headers=_auth(OTHER_KEY[0]))
+        hidden = httpx.get(f"{base}/v1/conversations/chat-7{path}", headers=auth(service.other_key))
         assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "conversation_not_found"
 
 
 def test_draft_is_checked_and_not_stored(service):
-    base, key = service
-    httpx.post(f"{base}/v1/conversations/chat-8/turns", headers=_auth(key),
+    base, key = service.base, service.key
+    httpx.post(f"{base}/v1/conversations/chat-8/turns", headers=auth(key),
                json={"role": "customer", "text": "My order 99120 never arrived."})  # fmt: skip
-    draft = httpx.post(f"{base}/v1/conversations/chat-8/draft", headers=_auth(key),
+    draft = httpx.post(f"{base}/v1/conversations/chat-8/draft", headers=auth(key),
                        json={"text": "Could you give me your order number?"})  # fmt: skip
     assert draft.status_code == 200
     assert "repeat_ask" in {f["kind"] for f in draft.json()["agent"]["flags"]}
-    stored = httpx.get(f"{base}/v1/conversations/chat-8", headers=_auth(key)).json()
+    stored = httpx.get(f"{base}/v1/conversations/chat-8", headers=auth(key)).json()
     assert len(stored["turns"]) == 1
-    handoff = httpx.get(f"{base}/v1/conversations/chat-8/handoff", headers=_auth(key)).json()
+    handoff = httpx.get(f"{base}/v1/conversations/chat-8/handoff", headers=auth(key)).json()
     assert handoff["details"]["order"] == "order 99120"
 
 
@@ -140,6 +92,6 @@ def test_draft_is_checked_and_not_stored(service):
      ("/v1/conversations/c1/draft", {"text": ""}, 422)],
 )  # fmt: skip
 def test_conversation_input_errors(service, path, payload, status):
-    base, key = service
-    response = httpx.post(f"{base}{path}", headers=_auth(key), json=payload)
+    base, key = service.base, service.key
+    response = httpx.post(f"{base}{path}", headers=auth(key), json=payload)
     assert response.status_code == status and response.json()["error"]["message"]
