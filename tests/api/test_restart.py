@@ -1,5 +1,6 @@
 """`coach serve` as its own process: killed without warning and restarted, it has lost no turn
-it acknowledged, and coaching carries on from the stored conversation."""
+it acknowledged, and coaching carries on from the stored conversation. Its log (info level)
+never shows the PII planted in a turn."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ import httpx
 from tests.api.conftest import auth, free_port, new_key, wait_ready
 
 
+EMAIL, CARD = "dana.moss@example.org", "4111 1111 1111 1111"
+
+
 @contextmanager
 def coach_serve(database_url: str, model: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--database-url", database_url,
-               "--model", str(model), "--log-level", "warning"]  # fmt: skip
+               "--model", str(model), "--log-level", "info"]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     with log.open("ab") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
@@ -46,6 +50,9 @@ def test_sigkill_and_restart_lose_no_accepted_turn(tiny_artifact: Path, tmp_path
                                   json={"role": role, "text": f"message number {n}"})  # fmt: skip
             assert response.status_code == 201, response.text
             accepted.append(f"message number {n}")
+        planted = httpx.post(f"{base}/v1/conversations/r-2/turns", headers=auth(key),
+                             json={"role": "customer", "text": f"mail {EMAIL}, card {CARD}"})  # fmt: skip
+        assert planted.status_code == 201
         process.send_signal(signal.SIGKILL)  # no shutdown hooks, no flushing: a crash
         process.wait(timeout=30)
     with coach_serve(url, tiny_artifact, log) as (base, _):
@@ -55,4 +62,6 @@ def test_sigkill_and_restart_lose_no_accepted_turn(tiny_artifact: Path, tmp_path
         after = httpx.post(f"{base}/v1/conversations/r-1/turns", headers=auth(key),
                            json={"role": "customer", "text": "still there?"})  # fmt: skip
         assert after.status_code == 201 and after.json()["index"] == 6  # state rebuilt from storage
-    assert "Traceback" not in log.read_text()
+    logged = log.read_text()
+    assert "Traceback" not in logged and "POST /v1/conversations/r-1/turns" in logged  # the log is really there
+    assert EMAIL not in logged and CARD not in logged
