@@ -180,7 +180,7 @@ _PRONOUNS = {
 
 def second_person(text: str) -> str:
     """Turn the customer's first-person clause into one the agent can say back."""
-    tokens = re.split(r"(\W+)", text)
+    tokens = re.split(r"([^\w'’]+)", text)  # keep contractions whole: "I'm" -> "you're", not "you'm"
     out = []
     for i, token in enumerate(tokens):
         low = token.lower().replace("’", "'")

@@ -6,12 +6,13 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
 from app.api.deps import CoachingTenantDep, SettingsDep, TenantDep, authenticate_websocket, websocket_credentials
 from app.api.errors import ApiError
+from app.api.examples import request_examples, response_examples
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Turn
 from app.conversations.feed import TurnFeed
@@ -61,10 +62,12 @@ IdempotencyKey = Annotated[
 
 @router.post("/{conversation_id}/turns", response_model=TurnAnalysis, status_code=201,
              summary="Add a turn; returns its analysis and the current suggestions",
-             responses={200: {"description": "a repeat of an Idempotency-Key: the stored analysis, nothing added"},
-                        403: {"description": "read-only key"}, 409: {"description": "Idempotency-Key reused"},
+             responses={201: {"content": {"application/json": {"examples": response_examples()}}},
+                        200: {"description": "a repeat of an Idempotency-Key: the stored analysis, nothing added"},
+                        401: {"description": "no or unknown key"}, 403: {"description": "read-only key"}, 409: {"description": "Idempotency-Key reused"},
                         413: {"description": "text too long"}, 429: {"description": "rate limited"}})  # fmt: skip
-async def add_turn(conversation_id: ConversationId, body: TurnIn, tenant: CoachingTenantDep, live: LiveDep,
+async def add_turn(conversation_id: ConversationId, body: Annotated[TurnIn, Body(openapi_examples=request_examples())],
+                   tenant: CoachingTenantDep, live: LiveDep,
                    settings: SettingsDep, response: Response,
                    idempotency_key: IdempotencyKey = None) -> TurnAnalysis:  # fmt: skip
     _check_size(body.text, settings)

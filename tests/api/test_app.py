@@ -95,3 +95,17 @@ def test_conversation_input_errors(service, path, payload, status):
     base, key = service.base, service.key
     response = httpx.post(f"{base}{path}", headers=auth(key), json=payload)
     assert response.status_code == status and response.json()["error"]["message"]
+
+
+def test_openapi_shows_real_examples_that_match_the_schema(service):
+    from app.api.examples import turn_examples
+    from app.coaching.analysis import TurnAnalysis
+
+    spec = httpx.get(f"{service.base}/openapi.json").json()
+    operation = spec["paths"]["/v1/conversations/{conversation_id}/turns"]["post"]
+    assert set(operation["requestBody"]["content"]["application/json"]["examples"]) == set(turn_examples())
+    shown = operation["responses"]["201"]["content"]["application/json"]["examples"]
+    for name, pair in turn_examples().items():
+        assert shown[name]["value"] == pair["response"]
+        TurnAnalysis.model_validate(pair["response"])  # still the shape the API returns
+    assert {"401", "403", "409", "413", "422", "429"} <= set(operation["responses"])

@@ -21,4 +21,5 @@ def test_customer_details_are_extracted_and_the_first_complaint_is_the_issue():
 
 def test_second_person_and_placeholders():
     assert second_person("I was charged for my order") == "you were charged for your order"
+    assert second_person("the third time I'm asking, I’ve waited") == "the third time you're asking, you've waited"
     assert "name" not in content_words("Hi #NAME#, thanks for waiting")
