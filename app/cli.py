@@ -17,9 +17,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_ARTIFACT, help="model artifact folder")
     parser.add_argument(
         "--backend",
-        choices=("fp32", "int8", "onnx-int8"),
+        choices=("auto", "fp32", "int8", "onnx-int8"),
         default="fp32",
-        help="int8: dynamic int8 quantisation of Linear layers (faster on CPU)",
+        help="int8: torch dynamic int8; onnx-int8: ONNX Runtime int8 (fastest); auto: onnx-int8 if installed",
     )
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -27,21 +27,28 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def _load_classifier(args: argparse.Namespace, cache_size: int = 4096):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from models.classifier import EmotionClassifier
+    from models.classifier import EmotionClassifier, resolve_backend
 
     return EmotionClassifier.load(
-        args.model, backend=args.backend, threads=args.threads, batch_size=args.batch_size, cache_size=cache_size
+        args.model,
+        backend=resolve_backend(args.backend),
+        threads=args.threads,
+        batch_size=args.batch_size,
+        cache_size=cache_size,
     )
 
 
 def _build_engine(args: argparse.Namespace):
     from app.coaching.engine import CoachingEngine
     from app.coaching.frameworks import load_library
+    from models.classifier import resolve_backend
     from models.embedder import SentenceEncoder
 
     extra = [Path(p) for p in getattr(args, "frameworks", None) or []]
     return CoachingEngine(
-        _load_classifier(args, cache_size=16384), SentenceEncoder(backend=args.backend), load_library(*extra)
+        _load_classifier(args, cache_size=16384),
+        SentenceEncoder(backend=resolve_backend(args.backend)),
+        load_library(*extra),
     )
 
 
@@ -84,6 +91,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     from models import train
 
     return train.main(args.train_argv)
+
+
+def cmd_thresholds(args: argparse.Namespace) -> int:
+    from models.train import tune_backend_thresholds
+
+    if not args.dev.is_file():
+        print(f"coach thresholds: {args.dev} not found (pass --dev GoEmotions dev.tsv)", file=sys.stderr)
+        return 2
+    _print_json({"backend": args.backend, "artifact": str(args.model),
+                 **tune_backend_thresholds(args.model, args.backend, args.dev)})  # fmt: skip
+    return 0
 
 
 def _print_json(figures: dict) -> None:
@@ -134,6 +152,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
             include_peer=not args.no_peer,
         )
     )
+    return 0
+
+
+def cmd_bench_load(args: argparse.Namespace) -> int:
+    from eval.load import ServerFailed, run_load_benchmark
+
+    try:
+        _print_json(run_load_benchmark(args))
+    except ServerFailed as exc:
+        print(f"coach bench load: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -193,6 +222,12 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 1
 
 
+def _load_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from eval.load import add_arguments
+
+    add_arguments(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coach", description="Coachline: an agent-assist conversation coach.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -215,6 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="fine-tune the emotion model (see `coach train --help`)", add_help=False)
     train.add_argument("train_argv", nargs=argparse.REMAINDER)
     train.set_defaults(func=cmd_train)
+
+    thresholds = sub.add_parser("thresholds", help="tune a quantised back end's own thresholds on dev (coach.json)")
+    thresholds.add_argument("--backend", choices=("int8", "onnx-int8"), required=True)
+    thresholds.add_argument("--model", type=Path, default=DEFAULT_ARTIFACT)
+    thresholds.add_argument("--dev", type=Path, default=SHARED_DATA / "goemotions" / "dev.tsv")
+    thresholds.set_defaults(func=cmd_thresholds)
 
     evaluate = sub.add_parser("eval", help="accuracy figures as JSON")
     evaluate.add_argument("dataset", choices=("goemotions", "maia", "templated"))
@@ -243,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="conversations for --annotate: MAIA-DQE JSON or transcript JSONL (synthetic if absent)",
     )
     bench.set_defaults(func=cmd_bench)
+    bench_kinds = bench.add_subparsers(dest="bench_kind", metavar="{load}")
+    load = bench_kinds.add_parser("load", help="the live service under 50 concurrent conversations (loopback HTTP)")
+    _load_bench_arguments(load)
+    load.set_defaults(func=cmd_bench_load)
 
     keys = sub.add_parser("keys", help="create or revoke tenant API keys; set a tenant's PII mode")
     key_actions = keys.add_subparsers(dest="action", required=True)
@@ -266,7 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     serve.add_argument("--model", type=Path, help="model artifact folder (default: COACHLINE_MODEL_PATH or shipped)")
-    serve.add_argument("--backend", choices=("fp32", "int8", "onnx-int8"), help="default: COACHLINE_BACKEND or fp32")
+    serve.add_argument("--backend", choices=("auto", "fp32", "int8", "onnx-int8"),
+                       help="default: COACHLINE_BACKEND or auto (onnx-int8 when onnxruntime is installed)")  # fmt: skip
     serve.add_argument("--threads", type=int, help="torch threads per worker (default: COACHLINE_THREADS)")
     serve.set_defaults(func=cmd_serve)
     return parser

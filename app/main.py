@@ -23,13 +23,12 @@ from app.settings import Settings, get_settings
 def build_coach(settings: Settings):
     from app.coaching.engine import CoachingEngine
     from app.coaching.frameworks import load_library
-    from models.classifier import EmotionClassifier
+    from models.classifier import EmotionClassifier, resolve_backend
     from models.embedder import SentenceEncoder
 
-    classifier = EmotionClassifier.load(settings.model_path, backend=settings.backend, threads=settings.threads)
-    return CoachingEngine(
-        classifier, SentenceEncoder(backend=settings.backend), load_library(*settings.frameworks_dirs)
-    )
+    backend = resolve_backend(settings.backend)
+    classifier = EmotionClassifier.load(settings.model_path, backend=backend, threads=settings.threads)
+    return CoachingEngine(classifier, SentenceEncoder(backend=backend), load_library(*settings.frameworks_dirs))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

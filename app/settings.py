@@ -17,7 +17,9 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///./coachline.db", description="SQLAlchemy URL; SQLite file by default")
     model_path: Path = Field(DEFAULT_ARTIFACT, description="emotion model artifact folder")
-    backend: Literal["fp32", "int8", "onnx-int8"] = "fp32"  # int8 costs 0.031 dev macro-F1
+    backend: Literal["auto", "fp32", "int8", "onnx-int8"] = Field(
+        "auto", description="auto: onnx-int8 when onnxruntime is installed, else fp32"
+    )
     threads: int | None = Field(None, description="torch intra-op threads (default: torch's choice)")
     frameworks_dirs: list[Path] = Field(default_factory=list, description="extra framework folders")
     max_text_chars: int = Field(4000, description="longer turn texts are refused with 413")

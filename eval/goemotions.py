@@ -68,7 +68,9 @@ def evaluate_goemotions(classifier: EmotionClassifier, path: Path) -> dict:
             "macro_f1_at_0.5": round(float(per_label_prf(truth, probs >= 0.5)[2].mean()), 4),
             "macro_f1_cross_fitted_thresholds": round(cross_fitted_macro_f1(truth, probs), 4),
             "focus_labels_f1": {k: emotions["per_label"][k]["f1"] for k in FOCUS_LABELS},
-            "thresholds": "the artifact's per-label thresholds (chosen on GoEmotions dev at training)",
+            "thresholds": "the artifact's per-label thresholds for this back end (chosen on GoEmotions dev)"
+            if classifier.backend in classifier.meta.backend_thresholds
+            else "the artifact's fp32 per-label thresholds (chosen on GoEmotions dev at training)",
         },
         "ekman_groups": _prf_table(
             list(EKMAN_GROUPS), group_matrix(truth, EKMAN_GROUPS), group_matrix(predicted, EKMAN_GROUPS)

@@ -37,12 +37,19 @@ class ArtifactMeta:
     state_labels: list[str] = field(default_factory=lambda: list(CUSTOMER_STATES))
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    # A quantised back end shifts probabilities a little; thresholds tuned on the fp32 network
+    # are then slightly off for it, so each back end may carry its own (tuned on dev too).
+    backend_thresholds: dict[str, list[float]] = field(default_factory=dict)
+
+    def thresholds_for(self, backend: str) -> list[float]:
+        return self.backend_thresholds.get(backend, self.thresholds)
 
     def validate(self) -> None:
         if list(self.emotion_labels) != list(GOEMOTIONS_LABELS):
             raise ValueError("artifact emotion labels differ from GoEmotions' 28 labels")
-        if len(self.thresholds) != len(self.emotion_labels):
-            raise ValueError(f"expected {len(self.emotion_labels)} thresholds, got {len(self.thresholds)}")
+        for name, values in {"fp32": self.thresholds, **self.backend_thresholds}.items():
+            if len(values) != len(self.emotion_labels):
+                raise ValueError(f"expected {len(self.emotion_labels)} {name} thresholds, got {len(values)}")
         if list(self.sentiment_labels) != list(SENTIMENT_LABELS) or list(self.state_labels) != list(CUSTOMER_STATES):
             raise ValueError("artifact sentiment/state labels differ from this code's label spaces")
 
@@ -57,8 +64,19 @@ def save_artifact(
     save_file(state, str(out_dir / WEIGHTS_FILE), metadata={"format": "pt"})
     network.encoder.config.save_pretrained(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))
-    (out_dir / META_FILE).write_text(json.dumps(meta.__dict__, indent=2) + "\n", encoding="utf-8")
+    write_meta(meta, out_dir)
     return out_dir
+
+
+def read_meta(path: Path) -> ArtifactMeta:
+    meta = ArtifactMeta(**json.loads((path / META_FILE).read_text(encoding="utf-8")))
+    meta.validate()
+    return meta
+
+
+def write_meta(meta: ArtifactMeta, out_dir: Path) -> None:
+    meta.validate()
+    (out_dir / META_FILE).write_text(json.dumps(meta.__dict__, indent=2) + "\n", encoding="utf-8")
 
 
 def load_artifact(path: Path = DEFAULT_ARTIFACT) -> tuple[EmotionNetwork, PreTrainedTokenizerFast, ArtifactMeta]:
@@ -67,8 +85,7 @@ def load_artifact(path: Path = DEFAULT_ARTIFACT) -> tuple[EmotionNetwork, PreTra
         raise FileNotFoundError(
             f"no model artifact at {path}: expected {WEIGHTS_FILE} there (train one with `coach train`)"
         )
-    meta = ArtifactMeta(**json.loads((path / META_FILE).read_text(encoding="utf-8")))
-    meta.validate()
+    meta = read_meta(path)
     network = EmotionNetwork.from_config(BertConfig.from_pretrained(str(path)))
     state = {k: v.to(torch.float32) for k, v in load_file(str(path / WEIGHTS_FILE)).items()}
     network.load_state_dict(state)

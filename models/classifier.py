@@ -28,6 +28,16 @@ Backend = Literal["fp32", "int8", "onnx-int8"]
 BACKENDS: tuple[str, ...] = ("fp32", "int8", "onnx-int8")
 
 
+def resolve_backend(backend: str) -> Backend:
+    """ "auto": ONNX Runtime int8 where onnxruntime is installed (as fast as it gets here, and with
+    its own dev-tuned thresholds no less accurate than fp32), else fp32."""
+    if backend != "auto":
+        return backend  # type: ignore[return-value]
+    import importlib.util
+
+    return "onnx-int8" if importlib.util.find_spec("onnxruntime") else "fp32"
+
+
 @dataclass(frozen=True)
 class Scored:
     """A single-label decision with the distribution it came from."""
@@ -109,7 +119,7 @@ class EmotionClassifier:
             self.forward = torch_forward(quantize_int8(network) if backend == "int8" else network)
         else:
             raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
-        self.thresholds = np.asarray(meta.thresholds, dtype=np.float32)
+        self.thresholds = np.asarray(meta.thresholds_for(backend), dtype=np.float32)
         self._cache: LRUCache[str, EmotionPrediction] = LRUCache(maxsize=cache_size) if cache_size else None  # type: ignore[assignment]
         self._lock = threading.Lock()  # torch intra-op threads are the parallelism; one call at a time
 

@@ -23,10 +23,10 @@ from torch import nn
 from tqdm import tqdm
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
-from models.artifact import DEFAULT_ARTIFACT, ArtifactMeta, save_artifact
+from models.artifact import DEFAULT_ARTIFACT, ArtifactMeta, read_meta, save_artifact, write_meta
 from models.data import LabelledTexts, read_goemotions
 from models.inference import run_network, torch_forward
-from models.labels import CUSTOMER_STATES, SENTIMENT_LABELS, sentiment_target, state_target
+from models.labels import CUSTOMER_STATES, GOEMOTIONS_LABELS, SENTIMENT_LABELS, sentiment_target, state_target
 from models.network import EmotionNetwork, base_encoder_path
 from models.thresholds import apply_thresholds, per_label_prf, tune_thresholds
 
@@ -48,6 +48,7 @@ class TrainConfig:
     sentiment_loss_weight: float = 0.5
     state_loss_weight: float = 0.5
     limit: int | None = None  # train on the first N rows only (smoke runs)
+    tune_quantised: bool = True  # also choose int8 / ONNX int8 thresholds on dev
 
 
 def seed_everything(seed: int) -> None:
@@ -192,7 +193,40 @@ def train(train_path: Path, dev_path: Path, out_dir: Path, config: TrainConfig) 
         },
         metrics={"dev_macro_f1_tuned": best["macro_f1_tuned"], "dev_macro_f1_at_0.5": best["macro_f1_at_0.5"]},
     )
-    return save_artifact(network, tokenizer, meta, out_dir)
+    save_artifact(network, tokenizer, meta, out_dir)
+    for backend in available_quantised_backends() if config.tune_quantised else []:
+        tune_backend_thresholds(out_dir, backend, dev_path)
+    return out_dir
+
+
+def available_quantised_backends() -> list[str]:
+    import importlib.util
+
+    return ["int8"] + (["onnx-int8"] if importlib.util.find_spec("onnxruntime") else [])
+
+
+def tune_backend_thresholds(artifact: Path, backend: str, dev_path: Path) -> dict:
+    """Choose a quantised back end's own per-label thresholds on dev (as for fp32) and store
+    them in the artifact's coach.json. Returns its dev figures: tuned and cross-fitted macro-F1."""
+    from models.classifier import EmotionClassifier
+
+    dev = read_goemotions(dev_path)
+    classifier = EmotionClassifier.load(artifact, backend=backend, cache_size=0)
+    probs = np.array([[p.emotions[label] for label in GOEMOTIONS_LABELS] for p in classifier.predict(dev.texts)])
+    thresholds = tune_thresholds(dev.labels, probs)
+    figures = {
+        "dev_macro_f1_tuned": round(float(per_label_prf(dev.labels, apply_thresholds(probs, thresholds))[2].mean()), 4),
+        "dev_macro_f1_with_fp32_thresholds": round(
+            float(per_label_prf(dev.labels, apply_thresholds(probs, np.asarray(classifier.meta.thresholds)))[2].mean()),
+            4,
+        ),
+    }
+    meta = read_meta(artifact)
+    meta.backend_thresholds[backend] = [float(t) for t in thresholds]
+    meta.metrics.setdefault("backends", {})[backend] = figures
+    write_meta(meta, artifact)
+    tqdm.write(f"{backend}: own thresholds written to {artifact}; {figures}", file=sys.stderr)
+    return figures
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -201,6 +235,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_ARTIFACT)
     defaults = TrainConfig()
     for name, value in asdict(defaults).items():
+        if isinstance(value, bool):
+            parser.add_argument(f"--{name.replace('_', '-')}", action=argparse.BooleanOptionalAction, default=value)
+            continue
         kind = int if name == "limit" else type(value)
         parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=value)
 

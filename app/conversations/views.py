@@ -64,7 +64,8 @@ IdempotencyKey = Annotated[
              summary="Add a turn; returns its analysis and the current suggestions",
              responses={201: {"content": {"application/json": {"examples": response_examples()}}},
                         200: {"description": "a repeat of an Idempotency-Key: the stored analysis, nothing added"},
-                        401: {"description": "no or unknown key"}, 403: {"description": "read-only key"}, 409: {"description": "Idempotency-Key reused"},
+                        401: {"description": "no or unknown key"}, 403: {"description": "read-only key"},
+                        409: {"description": "Idempotency-Key reused"},
                         413: {"description": "text too long"}, 429: {"description": "rate limited"}})  # fmt: skip
 async def add_turn(conversation_id: ConversationId, body: Annotated[TurnIn, Body(openapi_examples=request_examples())],
                    tenant: CoachingTenantDep, live: LiveDep,

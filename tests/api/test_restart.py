@@ -16,7 +16,6 @@ import httpx
 
 from tests.api.conftest import auth, free_port, new_key, wait_ready
 
-
 EMAIL, CARD = "dana.moss@example.org", "4111 1111 1111 1111"
 
 

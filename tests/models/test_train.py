@@ -2,6 +2,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from models.classifier import EmotionClassifier
 from models.train import TrainConfig, class_weights, length_grouped_batches, train
@@ -27,7 +28,7 @@ def test_class_weights_favour_rare_classes():
 
 def test_training_writes_a_loadable_seeded_artifact(tmp_path: Path):
     sample = FIXTURES / "goemotions_sample.tsv"
-    config = TrainConfig(epochs=1, batch_size=4, limit=8, max_length=24)
+    config = TrainConfig(epochs=1, batch_size=4, limit=8, max_length=24, tune_quantised=False)
     out = train(sample, sample, tmp_path / "a", config)
     again = train(sample, sample, tmp_path / "b", config)
     a = EmotionClassifier.load(out, cache_size=0)
@@ -36,3 +37,18 @@ def test_training_writes_a_loadable_seeded_artifact(tmp_path: Path):
     assert a.meta.training["train_rows"] == 8 and a.meta.training["history"][0]["epoch"] == 1
     text = ["I'm still waiting for my refund."]
     assert a.predict(text)[0].emotions == b.predict(text)[0].emotions  # same seed, same weights
+
+
+def test_a_quantised_backend_gets_its_own_dev_thresholds(tiny_artifact: Path, tmp_path: Path):
+    import shutil
+
+    from models.train import tune_backend_thresholds
+
+    artifact = Path(shutil.copytree(tiny_artifact, tmp_path / "artifact"))
+    figures = tune_backend_thresholds(artifact, "int8", FIXTURES / "goemotions_sample.tsv")
+    assert 0 <= figures["dev_macro_f1_with_fp32_thresholds"] <= figures["dev_macro_f1_tuned"] <= 1
+    int8 = EmotionClassifier.load(artifact, backend="int8", cache_size=0)
+    fp32 = EmotionClassifier.load(artifact, cache_size=0)
+    assert list(int8.thresholds) == pytest.approx(int8.meta.backend_thresholds["int8"])
+    assert list(fp32.thresholds) == pytest.approx(fp32.meta.thresholds)  # fp32 keeps the training thresholds
+    assert int8.meta.metrics["backends"]["int8"] == figures
