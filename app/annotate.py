@@ -68,12 +68,18 @@ def annotate_stream(
     """
     parsed = list(parse_transcripts(source.readlines()))
     good = [p.conversation for p in parsed if p.conversation is not None]
+    chunks = [parsed[start : start + CHUNK] for start in range(0, len(parsed), CHUNK)]
     if learn_macros:
+        # The first chunk's warm-up goes first, so its customer and agent sentences share one
+        # length-sorted encoder call (less padding than two); `learn_macros` then finds them
+        # cached and encodes only the later chunks' agent sentences.  (The loop below warms
+        # the first chunk again: cache hits, unless a huge file's macros evicted them.)
+        if chunks:
+            engine.warm(p.conversation for p in chunks[0] if p.conversation is not None)
         engine.learn_macros(good, tenant)
     bad = 0
     bar = tqdm(total=len(parsed), desc="annotating", unit="conv", file=err, disable=len(parsed) < 50)
-    for start in range(0, len(parsed), CHUNK):
-        chunk = parsed[start : start + CHUNK]
+    for chunk in chunks:
         engine.warm(p.conversation for p in chunk if p.conversation is not None)
         for item in chunk:
             if item.conversation is None:

@@ -136,27 +136,29 @@ class CoachingEngine:
         return [self.analyze(c, tenant) for c in conversations]
 
     def warm(self, conversations: Iterable[Conversation]) -> None:
-        customer_texts: list[str] = []
-        sentences: list[str] = []
-        for conversation in conversations:
-            for turn in conversation.turns:
-                if turn.role == "customer":
-                    customer_texts.append(turn.text)
-                if turn.role != "system":
-                    sentences.extend(s.text for s in split_sentences(turn.text))
-        self.classifier.predict(customer_texts)
-        self.encoder.encode(sentences)
+        """Fill the model caches for `conversations` with one bulk call per model, asking for
+        exactly the texts `add_turn` will ask for."""
+        turns = [turn for conversation in conversations for turn in conversation.turns]
+        self.classifier.predict([t.text for t in turns if t.role == "customer"])
+        self.encoder.encode(encoder_texts(turns))
 
     def learn_macros(self, conversations: Iterable[Conversation], tenant: str = "default") -> int:
-        """Feed past traffic to the macro memory without analysing it; returns sentences added."""
-        added = 0
+        """Feed past traffic to the macro memory without analysing it; returns sentences added.
+
+        One bulk encoder call for every agent sentence (one call per conversation ran the
+        encoder on many small batches: most of `coach annotate`'s time went there)."""
+        per_conversation: list[tuple[Conversation, list[str]]] = []
         for conversation in conversations:
             agent = [s.text for t in conversation.turns if t.role == "agent" for s in split_sentences(t.text)]
             if agent:
-                tenant_id = conversation.tenant or tenant
-                self.macros.add(tenant_id, conversation.conversation_id, agent, self.encoder.encode(agent))
-                added += len(agent)
-        return added
+                per_conversation.append((conversation, agent))
+        vectors = self.encoder.encode([text for _, agent in per_conversation for text in agent])
+        start = 0
+        for conversation, agent in per_conversation:
+            tenant_id = conversation.tenant or tenant
+            self.macros.add(tenant_id, conversation.conversation_id, agent, vectors[start : start + len(agent)])
+            start += len(agent)
+        return start
 
     def add_turn(self, state: ConversationState, turn: Turn, *, learn_macros: bool = True) -> TurnAnalysis:
         """Analyse `turn` in the light of the conversation so far, and remember it.
@@ -211,20 +213,21 @@ class CoachingEngine:
         text = turn.text
         prediction = self.classifier.predict([text])[0]
         sentences = split_sentences(text)
-        vectors = self.encoder.encode([s.text for s in sentences])
+        encoded = _customer_encoded(sentences, text)
+        vectors = self.encoder.encode([s.text for s in encoded])
+        questions = [(span, vector) for span, vector in zip(encoded, vectors, strict=True) if is_question(span.text)]
+        story = _story_vector(vectors) if _is_story(text) else None  # then `encoded` is every sentence
         cues = self._state_cue(prediction, text)
         cues += self._lexicon_cues(text)
         cues += self._shouting(text)
         cues += self._short_answer(state, text, prediction)
-        cues += self._repeats(state, index, sentences, vectors)
+        cues += self._repeats(state, sentences, questions, story)
 
         n_words = len(words(text))
         state.customer_lengths.append(n_words)
-        for span, vector in zip(sentences, vectors, strict=True):
-            if is_question(span.text):
-                state.customer_questions.append((index, vector))
-        if n_words >= 12:
-            state.customer_stories.append((index, _story_vector(vectors)))
+        state.customer_questions.extend((index, vector) for _, vector in questions)
+        if story is not None:
+            state.customer_stories.append((index, story))
         state.customer_text += "\n" + text
         state.agent_run = 0
         state.details.update(text)
@@ -328,10 +331,17 @@ class CoachingEngine:
         ]
 
     @staticmethod
-    def _repeats(state: ConversationState, index: int, sentences: list[Span], vectors: np.ndarray) -> list[Cue]:
+    def _repeats(
+        state: ConversationState,
+        sentences: list[Span],
+        questions: list[tuple[Span, np.ndarray]],
+        story: np.ndarray | None,
+    ) -> list[Cue]:
+        """`questions`: the turn's question sentences and their vectors; `story`: the turn's
+        meaning when it is long enough to be a story (see `_is_story`)."""
         cues: list[Cue] = []
-        for span, vector in zip(sentences, vectors, strict=True):
-            if is_question(span.text) and state.customer_questions:
+        for span, vector in questions:
+            if state.customer_questions:
                 sims = [(float(vector @ v), i) for i, v in state.customer_questions]
                 best, earlier = max(sims)
                 if best >= REPEATED_QUESTION:
@@ -344,9 +354,8 @@ class CoachingEngine:
                         )
                     )
                     break
-        if len(words(" ".join(s.text for s in sentences))) >= 12 and state.customer_stories:
-            whole = _story_vector(vectors)
-            best, earlier = max((float(whole @ v), i) for i, v in state.customer_stories)
+        if story is not None and state.customer_stories:
+            best, earlier = max((float(story @ v), i) for i, v in state.customer_stories)
             if best >= RETOLD_STORY:
                 text = " ".join(s.text for s in sentences)
                 cues.append(
@@ -363,7 +372,7 @@ class CoachingEngine:
 
     def _agent_turn(self, state: ConversationState, turn: Turn, learn_macros: bool = True) -> AgentTurnAnalysis:
         text = turn.text
-        spans = split_sentences(text) or [Span(start=0, end=len(text), text=text)]
+        spans = split_sentences(text) or [_whole(text)]
         vectors = self.encoder.encode([s.text for s in spans])
         nearest_canned = self.canned.nearest(vectors)
         nearest_policy = self.policy.nearest(vectors)
@@ -562,6 +571,34 @@ class CoachingEngine:
         elif not state.covered("closing_loop", "follow_up"):
             add("closing_loop", "follow_up", "resolved and noted: close the loop in 24–48 h")
         return out
+
+
+def encoder_texts(turns: Iterable[Turn]) -> list[str]:
+    """The sentences `add_turn` will encode for these turns (for bulk cache warm-ups)."""
+    texts: list[str] = []
+    for turn in turns:
+        if turn.role == "customer":
+            texts.extend(s.text for s in _customer_encoded(split_sentences(turn.text), turn.text))
+        elif turn.role == "agent":
+            texts.extend(s.text for s in split_sentences(turn.text) or [_whole(turn.text)])
+    return texts
+
+
+def _is_story(text: str) -> bool:
+    """Long enough to be the customer telling their story (12+ words)."""
+    return len(words(text)) >= 12
+
+
+def _customer_encoded(sentences: list[Span], text: str) -> list[Span]:
+    """The customer sentences whose meaning a check uses: every sentence of a story (its
+    vector is their mean), else only the questions (repeated-question check).  The rest of a
+    short turn is never compared, so it is not encoded."""
+    return sentences if _is_story(text) else [s for s in sentences if is_question(s.text)]
+
+
+def _whole(text: str) -> Span:
+    """An agent turn with no sentence found (whitespace only) is scored as one span."""
+    return Span(start=0, end=len(text), text=text)
 
 
 def _story_vector(sentence_vectors: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from app.coaching.analysis import Suggestion
 from app.coaching.frameworks import CoachingLibrary, Framework, Step
@@ -47,8 +47,12 @@ class CompiledStep:
 class FrameworkMatcher:
     """Compiled detectors for every step of every framework."""
 
-    def __init__(self, library: CoachingLibrary) -> None:
+    def __init__(self, library: CoachingLibrary, cache_size: int = 16_384) -> None:
         self.library = library
+        # Every agent turn is checked against every framework, and agents repeat their
+        # sentences all day: each distinct sentence runs the detectors once (lru_cache is
+        # thread-safe, and bounded for the long-running service).
+        self._steps_of = lru_cache(maxsize=cache_size)(self._sentence_steps)
 
     @cached_property
     def steps(self) -> dict[tuple[str, str], CompiledStep]:
@@ -60,13 +64,20 @@ class FrameworkMatcher:
             for s in f.steps
         }
 
+    @cached_property
+    def _keys_by_framework(self) -> dict[str, list[tuple[str, str]]]:
+        keys: dict[str, list[tuple[str, str]]] = {}
+        for key in self.steps:
+            keys.setdefault(key[0], []).append(key)
+        return keys
+
+    def _sentence_steps(self, sentence: str) -> frozenset[tuple[str, str]]:
+        return frozenset(key for key, compiled in self.steps.items() if compiled.covered_by(sentence))
+
     def covered(self, framework_id: str, sentences: list[str]) -> list[str]:
-        """Step ids of `framework_id` that any of the sentences covers."""
-        return [
-            step_id
-            for (fid, step_id), compiled in self.steps.items()
-            if fid == framework_id and any(compiled.covered_by(s) for s in sentences)
-        ]
+        """Step ids of `framework_id` that any of the sentences covers (in the framework's order)."""
+        found = frozenset().union(*(self._steps_of(s) for s in sentences))
+        return [key[1] for key in self._keys_by_framework.get(framework_id, []) if key in found]
 
 
 def _slots_in(template: str) -> set[str]:

@@ -44,7 +44,10 @@ class _TenantMacros:
     vectors: list[np.ndarray] = field(default_factory=list)
     conversations: list[str] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)  # (conversation, sentence) already stored
-    matrix: np.ndarray | None = None  # stacked `vectors`, rebuilt lazily
+    # Stacked `vectors` and `conversations`, rebuilt lazily and only after a real change: the
+    # engine re-adds every analysed agent turn, which after `learn_macros` adds nothing.
+    matrix: np.ndarray | None = None
+    owners: np.ndarray | None = None
 
 
 class MacroMemory:
@@ -71,7 +74,7 @@ class MacroMemory:
                 store.seen.add(key)
                 store.vectors.append(vector)
                 store.conversations.append(conversation_id)
-            store.matrix = None
+                store.matrix = store.owners = None
 
     def other_conversations(self, tenant: str, conversation_id: str, vectors: np.ndarray) -> list[int]:
         """For each vector, how many *other* conversations hold a near-duplicate sentence."""
@@ -79,11 +82,12 @@ class MacroMemory:
             store = self._tenants.get(tenant)
             if store is None or not store.vectors or len(vectors) == 0:
                 return [0] * len(vectors)
-            if store.matrix is None:
+            if store.matrix is None or store.owners is None:
                 store.matrix = np.stack(store.vectors)
+                store.owners = np.array(store.conversations, dtype=object)
             similar = (vectors @ store.matrix.T) >= self.threshold
-            owners = np.array(store.conversations)
-            return [len(set(owners[row]) - {conversation_id}) for row in similar]
+            owners = store.owners
+            return [len(set(owners[row].tolist()) - {conversation_id}) if row.any() else 0 for row in similar]
 
 
 class TemplatedScorer:
