@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
 from app.api.errors import ApiError
 from app.coaching.engine import CoachingEngine
@@ -27,23 +25,24 @@ def get_coach(request: Request) -> CoachingEngine:
     return request.app.state.coach
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with session_scope(request.app.state.sessions) as session:
-        yield session
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CoachDep = Annotated[CoachingEngine, Depends(get_coach)]
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_api_key(
-    request: Request, session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> ApiKey:  # fmt: skip
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> ApiKey:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send 'Authorization: Bearer <key>' (create one: coach keys create)")
-    key = authenticate(session, credentials.credentials)
+    # A short session of its own, closed before the route runs. A yield-dependency session would
+    # keep its pooled connection until the response is sent while the turn's storage asks for a
+    # second one: under load every connection is held by a request waiting for another (the
+    # pool deadlocks and requests fail after its timeout). Sessions don't expire on commit, so
+    # the key and its tenant stay readable once loaded.
+    with session_scope(request.app.state.sessions) as session:
+        key = authenticate(session, credentials.credentials)
+        if key is not None:
+            _ = key.tenant  # load it now, while the session is open
     if key is None:
         raise ApiError(
             401, "invalid_key", "this API key is unknown or revoked; create a new one with coach keys create"
