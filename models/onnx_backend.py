@@ -56,15 +56,82 @@ def export_int8(network: EmotionNetwork, weights: Path, target_dir: Path | None 
     return target
 
 
-def onnx_forward(model_path: Path, threads: int | None = None) -> Forward:
+def _session(model_path: Path, threads: int | None):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or torch.get_num_threads()
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    # No spin-waiting between runs: a server calls the models in short bursts from several
+    # threads, and spinning pool threads would burn the cores the rest of a request needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+
+
+def onnx_forward(model_path: Path, threads: int | None = None) -> Forward:
+    session = _session(model_path, threads)
 
     def forward(input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
         return session.run(OUTPUTS, {"input_ids": input_ids, "attention_mask": attention_mask})
+
+    return forward
+
+
+class _LastHiddenState(torch.nn.Module):
+    """The encoder's token vectors alone (pooling stays outside, in numpy)."""
+
+    def __init__(self, encoder: torch.nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+
+def export_sentence_encoder(encoder: torch.nn.Module, weights: Path, target_dir: Path | None = None) -> Path:
+    """The int8 ONNX file of the base sentence encoder (the transformer of all-MiniLM-L6-v2),
+    exported on first use and cached by its weights' checksum.
+
+    Weights quantised per output channel (per-tensor scales moved cosines twice as much).
+    Activations are quantised dynamically, with one scale over the whole input, so the caller
+    encodes one sentence per run: in a batch a sentence's vector would depend on its
+    neighbours (by up to 0.07 in cosine), alone it is always the same.  Against fp32 a pair of
+    sentences' cosine moves by 0.012 on average (p99 0.04), for 2.8x less CPU."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target_dir = target_dir or cache_dir()
+    target = target_dir / f"sentence-encoder-{_checksum(weights)}-int8.onnx"
+    if target.is_file():
+        return target
+    target_dir.mkdir(parents=True, exist_ok=True)
+    fp32 = target.with_suffix(".fp32.onnx")
+    ids = torch.ones((1, 8), dtype=torch.long)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _LastHiddenState(encoder).eval(), (ids, torch.ones_like(ids)), str(fp32),
+            input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"], opset_version=17,
+            dynamo=False, dynamic_axes={name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask")},
+        )  # fmt: skip
+    partial = target.with_suffix(".partial")
+    quantize_dynamic(
+        str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"]
+    )
+    fp32.unlink()
+    partial.replace(target)  # atomic: a concurrent loader never sees half a file
+    return target
+
+
+def sentence_encoder_forward(model_path: Path, threads: int | None = None):
+    """(input_ids, attention_mask) -> unit-length mean-pooled sentence vectors, as
+    sentence-transformers' mean pooling and normalisation compute them.  Give it one
+    sentence at a time (see `export_sentence_encoder`)."""
+    session = _session(model_path, threads)
+
+    def forward(input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        (hidden,) = session.run(["last_hidden_state"], {"input_ids": input_ids, "attention_mask": attention_mask})
+        mask = attention_mask[..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
     return forward

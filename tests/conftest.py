@@ -48,14 +48,18 @@ def tiny_classifier(tiny_artifact: Path):
     return EmotionClassifier.load(tiny_artifact, cache_size=0)
 
 
-@pytest.fixture(scope="session")
-def engine():
-    """The real coaching engine: the shipped emotion model and the MiniLM sentence encoder."""
+@pytest.fixture(scope="session", params=["fp32", "onnx-int8"])
+def engine(request: pytest.FixtureRequest):
+    """The real coaching engine: the shipped emotion model and the MiniLM sentence encoder, on
+    both back ends: fp32 (the command line's default) and onnx-int8 (the service's "auto")."""
     from app.coaching.engine import CoachingEngine
     from models.classifier import EmotionClassifier
     from models.embedder import SentenceEncoder
 
-    return CoachingEngine(EmotionClassifier.load(), SentenceEncoder())
+    backend = request.param
+    if backend == "onnx-int8":
+        pytest.importorskip("onnxruntime")
+    return CoachingEngine(EmotionClassifier.load(backend=backend), SentenceEncoder(backend=backend))
 
 
 POSTGRES_URL = os.environ.get("COACHLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,15 +37,59 @@ _GENERIC_OPENING = re.compile(
 _LIST_ITEM = re.compile(r"^\s*([-•*]|\d+[.)]|option #?\d)\s+\S|^\W*([$€£]|R\$)\s?\d[\d.,]*\s+\S+", re.I)
 
 
-@dataclass
 class _TenantMacros:
-    vectors: list[np.ndarray] = field(default_factory=list)
-    conversations: list[str] = field(default_factory=list)
-    seen: set[tuple[str, str]] = field(default_factory=set)  # (conversation, sentence) already stored
-    # Stacked `vectors` and `conversations`, rebuilt lazily and only after a real change: the
-    # engine re-adds every analysed agent turn, which after `learn_macros` adds nothing.
-    matrix: np.ndarray | None = None
-    owners: np.ndarray | None = None
+    """The newest `capacity` agent sentences of one tenant, as a ring.
+
+    Vectors live in one matrix grown by doubling (nothing is re-stacked per query) and owners
+    as small integers, so a query is one matrix product plus vectorised owner checks.  The
+    service adds every agent turn it sees: the ring keeps memory bounded and drops the oldest."""
+
+    def __init__(self, capacity: int, dimension: int) -> None:
+        self.capacity = capacity
+        self.matrix = np.zeros((min(capacity, 256), dimension), dtype=np.float32)
+        self.owners = np.zeros(len(self.matrix), dtype=np.int64)
+        self.keys: list[tuple[str, str]] = []  # (conversation, sentence) per slot
+        self.seen: set[tuple[str, str]] = set()
+        self.size = 0
+        self._next = 0  # the slot to overwrite once full
+        self._ids: dict[str, int] = {}  # conversation -> owner id (never reused)
+        self._slots_held: dict[str, int] = {}
+        self._last_id = 0
+
+    def owner(self, conversation_id: str) -> int:
+        """The owner id of a conversation; -1 when it holds no sentence."""
+        return self._ids.get(conversation_id, -1)
+
+    def put(self, key: tuple[str, str], vector: np.ndarray) -> None:
+        conversation_id = key[0]
+        if conversation_id not in self._ids:
+            self._last_id += 1
+            self._ids[conversation_id] = self._last_id
+        if self.size < self.capacity:
+            if self.size == len(self.matrix):
+                grown = min(self.capacity, 2 * len(self.matrix))
+                self.matrix = np.resize(self.matrix, (grown, self.matrix.shape[1]))
+                self.owners = np.resize(self.owners, grown)
+            slot = self.size
+            self.size += 1
+            self.keys.append(key)
+        else:
+            slot = self._next
+            self._next = (slot + 1) % self.capacity
+            self._forget(self.keys[slot])
+            self.keys[slot] = key
+        self.matrix[slot] = vector
+        self.owners[slot] = self._ids[conversation_id]
+        self.seen.add(key)
+        self._slots_held[conversation_id] = self._slots_held.get(conversation_id, 0) + 1
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        self.seen.discard(key)
+        left = self._slots_held[key[0]] - 1
+        if left:
+            self._slots_held[key[0]] = left
+        else:
+            del self._slots_held[key[0]], self._ids[key[0]]
 
 
 class MacroMemory:
@@ -57,37 +99,39 @@ class MacroMemory:
     def __init__(self, threshold: float = NEAR_DUPLICATE, max_per_tenant: int = 50_000) -> None:
         self.threshold = threshold
         self.max_per_tenant = max_per_tenant
-        self._tenants: dict[str, _TenantMacros] = defaultdict(_TenantMacros)
+        self._tenants: dict[str, _TenantMacros] = {}
         self._lock = threading.Lock()
 
     def add(self, tenant: str, conversation_id: str, sentences: Sequence[str], vectors: np.ndarray) -> None:
         """Remember a conversation's agent sentences; a sentence already stored for it is skipped."""
-        with self._lock:
-            store = self._tenants[tenant]
-            for sentence, vector in zip(sentences, vectors, strict=True):
-                key = (conversation_id, sentence)
-                if key in store.seen:
-                    continue
-                if len(store.vectors) >= self.max_per_tenant:  # oldest out
-                    store.vectors.pop(0)
-                    store.conversations.pop(0)
-                store.seen.add(key)
-                store.vectors.append(vector)
-                store.conversations.append(conversation_id)
-                store.matrix = store.owners = None
-
-    def other_conversations(self, tenant: str, conversation_id: str, vectors: np.ndarray) -> list[int]:
-        """For each vector, how many *other* conversations hold a near-duplicate sentence."""
+        if len(vectors) == 0:
+            return
         with self._lock:
             store = self._tenants.get(tenant)
-            if store is None or not store.vectors or len(vectors) == 0:
+            if store is None:
+                store = self._tenants[tenant] = _TenantMacros(self.max_per_tenant, vectors.shape[1])
+            for sentence, vector in zip(sentences, vectors, strict=True):
+                key = (conversation_id, sentence)
+                if key not in store.seen:
+                    store.put(key, vector)
+
+    def other_conversations(self, tenant: str, conversation_id: str, vectors: np.ndarray) -> list[int]:
+        """For each vector, how many *other* conversations hold a near-duplicate sentence:
+        0, 1, or 2 meaning two or more (all the scorer tells apart; counting further would
+        cost a set per query over every match of a common macro)."""
+        with self._lock:
+            store = self._tenants.get(tenant)
+            if store is None or store.size == 0 or len(vectors) == 0:
                 return [0] * len(vectors)
-            if store.matrix is None or store.owners is None:
-                store.matrix = np.stack(store.vectors)
-                store.owners = np.array(store.conversations, dtype=object)
-            similar = (vectors @ store.matrix.T) >= self.threshold
-            owners = store.owners
-            return [len(set(owners[row].tolist()) - {conversation_id}) if row.any() else 0 for row in similar]
+            similar = (vectors @ store.matrix[: store.size].T) >= self.threshold
+            owners = store.owners[: store.size]
+            own = store.owner(conversation_id)
+            counts: list[int] = []
+            for row in similar:
+                others = owners[row]
+                others = others[others != own]
+                counts.append(0 if others.size == 0 else 1 if bool((others == others[0]).all()) else 2)
+            return counts
 
 
 class TemplatedScorer:
