@@ -1,8 +1,13 @@
 """Micro-batching: concurrent requests share one model call, run off the event loop.
 
-Callers `await batcher.submit(item)`; a single worker task collects items until the batch is
-full or the oldest has waited `max_wait_s`, then runs `process(batch)` in a thread so the
-event loop keeps serving. `process` returns one result per item, in order.
+Callers `await batcher.submit(item)`; a single worker task takes every item already queued
+(up to `max_size`), waits for more only while the oldest has waited less than `max_wait_s`,
+then runs `process(batch)` in a thread so the event loop keeps serving. `process` returns one
+result per item, in order.
+
+With `max_wait_s` 0 (the service's default) nothing waits: a lone request goes straight to
+the model, and under load the requests that arrive while one batch runs form the next, so
+batches grow with the load and an idle service adds no latency.
 """
 
 from __future__ import annotations
@@ -49,8 +54,10 @@ class MicroBatcher(Generic[Item, Result]):
         loop = asyncio.get_running_loop()
         while True:
             batch = [await self._queue.get()]
+            while len(batch) < self.max_size and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             deadline = loop.time() + self.max_wait_s
-            while len(batch) < self.max_size:
+            while len(batch) < self.max_size and self.max_wait_s > 0:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break

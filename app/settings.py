@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     frameworks_dirs: list[Path] = Field(default_factory=list, description="extra framework folders")
     max_text_chars: int = Field(4000, description="longer turn texts are refused with 413")
     batch_max_size: int = Field(32, description="micro-batching: most turns per model call")
-    batch_max_wait_ms: float = Field(5.0, description="micro-batching: longest wait to fill a batch")
+    batch_max_wait_ms: float = Field(
+        0.0, description="micro-batching: longest wait to fill a batch; 0: take what is queued, never wait"
+    )
     rate_limit_per_minute: int = Field(600, description="requests per API key per minute (0: no limit)")
     rate_limit_storage: str = Field("memory://", description="`limits` storage; redis://... counts across workers")
     stream_poll_ms: float = Field(200.0, description="how often streams look for turns stored by other workers")

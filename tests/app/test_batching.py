@@ -43,3 +43,29 @@ def test_a_failing_batch_fails_its_callers_and_the_batcher_recovers():
         return result
 
     assert asyncio.run(main()) == "OK"
+
+
+def test_without_a_wait_a_lone_item_goes_at_once_and_arrivals_during_a_batch_form_the_next():
+    calls: list[list[int]] = []
+    first_running = threading.Event()
+    release = threading.Event()
+
+    def process(batch: list[int]) -> list[int]:
+        calls.append(batch)
+        if batch == [0]:
+            first_running.set()
+            release.wait(5)  # the model is busy: later submissions queue up
+        return batch
+
+    async def main() -> None:
+        batcher = MicroBatcher(process, max_size=8, max_wait_s=0.0)
+        first = asyncio.create_task(batcher.submit(0))
+        await asyncio.to_thread(first_running.wait, 5)
+        later = [asyncio.create_task(batcher.submit(i)) for i in range(1, 6)]
+        await asyncio.sleep(0.05)
+        release.set()
+        assert await first == 0 and await asyncio.gather(*later) == [1, 2, 3, 4, 5]
+        await batcher.close()
+
+    asyncio.run(main())
+    assert calls == [[0], [1, 2, 3, 4, 5]]

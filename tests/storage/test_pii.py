@@ -46,3 +46,16 @@ def test_replacements_scrub_copies_in_an_analysis(redactor: Redactor):
     cleaned = scrub(analysis, replacements)
     assert PLANTED["card"] not in str(cleaned) and "<CREDIT_CARD>" in cleaned["cues"][0]["span"]["text"]
     assert cleaned["scores"] == [0.5, 1] and PLANTED["card"] not in text
+
+
+def test_text_that_cannot_hold_pii_skips_the_analyser_but_letter_only_ipv6_does_not(
+    redactor: Redactor, monkeypatch: pytest.MonkeyPatch
+):
+    calls: list[str] = []
+    analyse = redactor.analyzer.analyze
+    monkeypatch.setattr(redactor.analyzer, "analyze", lambda text, **kw: calls.append(text) or analyse(text, **kw))
+    assert redactor("Thanks, that sorted it out!", "redact") == "Thanks, that sorted it out!"
+    assert calls == []
+    assert "fe80::abcd:ef12" not in redactor("my address is fe80::abcd:ef12", "redact")
+    assert "fe::ab" not in redactor("router says fe::ab is blocked", "redact")
+    assert len(calls) == 2
