@@ -139,7 +139,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from eval.bench import run_annotate_benchmark, run_benchmark
 
     if args.annotate:
-        _print_json(run_annotate_benchmark(args.model, threads=args.threads, transcripts=args.transcripts))
+        from models.classifier import resolve_backend
+
+        backend = resolve_backend(args.backend)
+        _print_json(
+            run_annotate_benchmark(args.model, threads=args.threads, transcripts=args.transcripts, backend=backend)
+        )
         return 0
 
     _print_json(
@@ -177,6 +182,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     overrides = {"COACHLINE_MODEL_PATH": args.model, "COACHLINE_BACKEND": args.backend,
                  "COACHLINE_THREADS": args.threads, "COACHLINE_DATABASE_URL": args.database_url}  # fmt: skip
     os.environ.update({name: str(value) for name, value in overrides.items() if value is not None})
+    if args.workers > 1 and "COACHLINE_THREADS" not in os.environ:
+        from app.settings import threads_per_worker
+
+        os.environ["COACHLINE_THREADS"] = str(threads_per_worker(args.workers))
     if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Each worker keeps its own counters; /metrics sums them through this folder.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="coachline-metrics-")
@@ -277,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch", type=int, default=2048, help="turns in the throughput run")
     bench.add_argument("--no-peer", action="store_true", help="skip the transformers pipeline peer")
     bench.add_argument("--annotate", action="store_true", help="time `coach annotate` against the classifier alone")
+    bench.add_argument("--backend", choices=("auto", "fp32", "int8", "onnx-int8"), default="auto",
+                       help="back end for --annotate (the plain bench times every back end)")  # fmt: skip
     bench.add_argument(
         "--transcripts",
         type=Path,

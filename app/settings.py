@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -36,3 +37,9 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def threads_per_worker(workers: int) -> int:
+    """Model threads for each of `workers` processes sharing this machine's cores: more
+    threads than cores in all only makes the workers' models fight over them."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))

@@ -297,6 +297,10 @@ def running_server(args: argparse.Namespace, workers: int, folder: Path) -> Iter
     }
     if args.threads is not None:
         env["COACHLINE_THREADS"] = str(args.threads)
+    elif workers > 1:  # as `coach serve --workers N` sets it
+        from app.settings import threads_per_worker
+
+        env["COACHLINE_THREADS"] = str(threads_per_worker(workers))
     if workers > 1:  # as `coach serve --workers N`: /metrics sums the workers
         metrics_dir = folder / "prometheus"
         metrics_dir.mkdir()
@@ -651,13 +655,14 @@ def run_load_benchmark(args: argparse.Namespace) -> dict:
         if args.think_ms > 0
         else "no pauses"
     )
+    threads = args.threads if args.threads is not None else "cores/workers with 2+ workers (as coach serve)"
     method = (
         f"Loopback HTTP/1.1 on 127.0.0.1. The server is a separate process (`python -m uvicorn {args.app} "
         f"--factory --workers N --log-level warning`, N in {workers_list}), restarted with a fresh SQLite file "
         f"(WAL) and one new API key (tenant PII mode redact) for every phase, so each phase starts from cold "
         f"caches and an empty database; rate limit {RATE_LIMIT}/min so it never refuses (the check still runs). "
-        f"Model {args.model}, backend {args.backend} ({backend}), COACHLINE_THREADS "
-        f"{args.threads if args.threads is not None else 'unset'}. The client is one httpx.AsyncClient (keep-alive "
+        f"Model {args.model}, backend {args.backend} ({backend}), COACHLINE_THREADS {threads}. "
+        f"The client is one httpx.AsyncClient (keep-alive "
         f"pool of {args.conversations + 4} connections) in this process on the same machine "
         f"({os.cpu_count()} cores visible), sharing the CPU with the server. {args.conversations} conversations run "
         f"concurrently, each posting {args.turns_per_conversation} turns in order to POST "
