@@ -28,7 +28,9 @@ def build_coach(settings: Settings):
 
     backend = resolve_backend(settings.backend)
     classifier = EmotionClassifier.load(settings.model_path, backend=backend, threads=settings.threads)
-    return CoachingEngine(classifier, SentenceEncoder(backend=backend, threads=settings.threads), load_library(*settings.frameworks_dirs))
+    return CoachingEngine(
+        classifier, SentenceEncoder(backend=backend, threads=settings.threads), load_library(*settings.frameworks_dirs)
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
