@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from models.artifact import DEFAULT_ARTIFACT
+from models.classifier import BACKEND_CHOICES
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -17,7 +18,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_ARTIFACT, help="model artifact folder")
     parser.add_argument(
         "--backend",
-        choices=("auto", "fp32", "int8", "onnx-int8"),
+        choices=BACKEND_CHOICES,
         default="fp32",
         help="int8: torch dynamic int8; onnx-int8: ONNX Runtime int8 (fastest); auto: onnx-int8 if installed",
     )
@@ -161,14 +162,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_load(args: argparse.Namespace) -> int:
-    from eval.load import ServerFailed, run_load_benchmark
+    from eval.load import run_and_print
 
-    try:
-        _print_json(run_load_benchmark(args))
-    except ServerFailed as exc:
-        print(f"coach bench load: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_and_print(args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -231,13 +227,9 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 1
 
 
-def _load_bench_arguments(parser: argparse.ArgumentParser) -> None:
-    from eval.load import add_arguments
-
-    add_arguments(parser)
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from eval.load import add_arguments as add_load_arguments
+
     parser = argparse.ArgumentParser(prog="coach", description="Coachline: an agent-assist conversation coach.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -286,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch", type=int, default=2048, help="turns in the throughput run")
     bench.add_argument("--no-peer", action="store_true", help="skip the transformers pipeline peer")
     bench.add_argument("--annotate", action="store_true", help="time `coach annotate` against the classifier alone")
-    bench.add_argument("--backend", choices=("auto", "fp32", "int8", "onnx-int8"), default="auto",
+    bench.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
                        help="back end for --annotate (the plain bench times every back end)")  # fmt: skip
     bench.add_argument(
         "--transcripts",
@@ -297,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
     bench_kinds = bench.add_subparsers(dest="bench_kind", metavar="{load}")
     load = bench_kinds.add_parser("load", help="the live service under 50 concurrent conversations (loopback HTTP)")
-    _load_bench_arguments(load)
+    add_load_arguments(load)
     load.set_defaults(func=cmd_bench_load)
 
     keys = sub.add_parser("keys", help="create or revoke tenant API keys; set a tenant's PII mode")
@@ -322,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     serve.add_argument("--model", type=Path, help="model artifact folder (default: COACHLINE_MODEL_PATH or shipped)")
-    serve.add_argument("--backend", choices=("auto", "fp32", "int8", "onnx-int8"),
+    serve.add_argument("--backend", choices=BACKEND_CHOICES,
                        help="default: COACHLINE_BACKEND or auto (onnx-int8 when onnxruntime is installed)")  # fmt: skip
     serve.add_argument("--threads", type=int, help="torch threads per worker (default: COACHLINE_THREADS)")
     serve.set_defaults(func=cmd_serve)

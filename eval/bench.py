@@ -9,7 +9,6 @@ fast (Rust) tokenizers, so the tokenisation cost is comparable.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import platform
 import random
@@ -22,6 +21,7 @@ from pathlib import Path
 import torch
 
 from models.artifact import DEFAULT_ARTIFACT
+from models.classifier import onnx_available
 
 FALLBACK_TEXTS = (
     "I've been waiting two weeks for my refund and nobody answers my emails.",
@@ -134,7 +134,7 @@ def run_benchmark(
         "batch: one predict(list) over distinct texts; texts drawn from " + str(texts or "built-in examples"),
     }
     backends = ["fp32", "int8"]
-    if importlib.util.find_spec("onnxruntime") is not None:
+    if onnx_available():
         backends.append("onnx-int8")
     for backend in backends:
         report[f"coachline_{backend}"] = _bench_ours(model, backend, single_texts, batch_texts)

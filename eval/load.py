@@ -41,6 +41,7 @@ from pathlib import Path
 import httpx
 
 from models.artifact import DEFAULT_ARTIFACT
+from models.classifier import BACKEND_CHOICES
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -232,8 +233,6 @@ class Server:
     base: str
     key: str
     process: subprocess.Popen[bytes]
-    command: list[str]
-    env: dict[str, str]
     start_s: float
     log: Path
     request_timeout_s: float
@@ -315,7 +314,7 @@ def running_server(args: argparse.Namespace, workers: int, folder: Path) -> Iter
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base, process, log, args.ready_timeout)
-        yield Server(base, key, process, command, env, time.perf_counter() - start, log, args.request_timeout)
+        yield Server(base, key, process, time.perf_counter() - start, log, args.request_timeout)
     finally:
         _stop(process)
 
@@ -602,7 +601,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_ARTIFACT, help="model artifact folder")
     parser.add_argument(
         "--backend",
-        choices=("auto", "fp32", "int8", "onnx-int8"),
+        choices=BACKEND_CHOICES,
         default="auto",
         help="COACHLINE_BACKEND of the server (auto: as `coach serve`)",
     )
@@ -714,7 +713,12 @@ def run_load_benchmark(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="coach bench load", description=__doc__.split("\n\n")[0] if __doc__ else "")
     add_arguments(parser)
-    args = parser.parse_args(argv)
+    return run_and_print(parser.parse_args(argv))
+
+
+def run_and_print(args: argparse.Namespace) -> int:
+    """The command's work (`coach bench load` and `python -m eval.load`): the report as JSON on
+    stdout; a server that would not start ends it with its own output on stderr."""
     if args.transcripts is not None and not args.transcripts.is_file():
         print(
             f"coach bench load: {args.transcripts} not found; using built-in synthetic support turns", file=sys.stderr

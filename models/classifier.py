@@ -7,6 +7,7 @@ the same greetings and macros all day.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -26,6 +27,12 @@ from models.network import EmotionNetwork
 
 Backend = Literal["fp32", "int8", "onnx-int8"]
 BACKENDS: tuple[str, ...] = ("fp32", "int8", "onnx-int8")
+BACKEND_CHOICES: tuple[str, ...] = ("auto", *BACKENDS)  # what users may ask for
+
+
+def onnx_available() -> bool:
+    """Whether the optional ONNX Runtime back end can run (the `[onnx]` extra is installed)."""
+    return importlib.util.find_spec("onnxruntime") is not None
 
 
 def resolve_backend(backend: str) -> Backend:
@@ -33,9 +40,7 @@ def resolve_backend(backend: str) -> Backend:
     its own dev-tuned thresholds no less accurate than fp32), else fp32."""
     if backend != "auto":
         return backend  # type: ignore[return-value]
-    import importlib.util
-
-    return "onnx-int8" if importlib.util.find_spec("onnxruntime") else "fp32"
+    return "onnx-int8" if onnx_available() else "fp32"
 
 
 @dataclass(frozen=True)

@@ -200,9 +200,9 @@ def train(train_path: Path, dev_path: Path, out_dir: Path, config: TrainConfig) 
 
 
 def available_quantised_backends() -> list[str]:
-    import importlib.util
+    from models.classifier import onnx_available
 
-    return ["int8"] + (["onnx-int8"] if importlib.util.find_spec("onnxruntime") else [])
+    return ["int8"] + (["onnx-int8"] if onnx_available() else [])
 
 
 def tune_backend_thresholds(artifact: Path, backend: str, dev_path: Path) -> dict:

@@ -136,9 +136,12 @@ class CoachingEngine:
         return [self.analyze(c, tenant) for c in conversations]
 
     def warm(self, conversations: Iterable[Conversation]) -> None:
-        """Fill the model caches for `conversations` with one bulk call per model, asking for
-        exactly the texts `add_turn` will ask for."""
-        turns = [turn for conversation in conversations for turn in conversation.turns]
+        """Fill the model caches for `conversations` (see `warm_turns`)."""
+        self.warm_turns([turn for conversation in conversations for turn in conversation.turns])
+
+    def warm_turns(self, turns: Sequence[Turn]) -> None:
+        """Fill the model caches with one bulk call per model, asking for exactly the texts
+        `add_turn` will ask for these turns."""
         self.classifier.predict([t.text for t in turns if t.role == "customer"])
         self.encoder.encode(encoder_texts(turns))
 

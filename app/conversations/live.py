@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.batching import MicroBatcher
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Turn
-from app.coaching.engine import CoachingEngine, ConversationState, encoder_texts, trajectory
+from app.coaching.engine import CoachingEngine, ConversationState, trajectory
 from app.conversations.feed import TurnFeed
 from app.conversations.service import (
     append_turn,
@@ -80,8 +80,7 @@ class LiveCoach:
     @staticmethod
     def warm(engine: CoachingEngine, turns: list[Turn]) -> list[None]:
         """The batcher's work: one model call for many turns fills the engine's caches."""
-        engine.classifier.predict([t.text for t in turns if t.role == "customer"])
-        engine.encoder.encode(encoder_texts(turns))  # exactly the sentences add_turn will encode
+        engine.warm_turns(turns)
         return [None] * len(turns)
 
     def _slot(self, tenant_id: str, conversation_id: str) -> _Live:

@@ -18,26 +18,19 @@ def _args(*argv: str) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+def _one_worker_no_pauses(
+    model: Path, tmp_path: Path, *, conversations: int, turns: int, ready_timeout: int
+) -> argparse.Namespace:
+    """A small fp32 run: one worker, one phase without pauses, the synthetic turns."""
+    return _args(
+        "--model", str(model), "--backend", "fp32", "--workers", "1", "--think-ms", "0", "--no-saturation",
+        "--conversations", str(conversations), "--turns-per-conversation", str(turns),
+        "--transcripts", str(tmp_path / "absent.json"), "--ready-timeout", str(ready_timeout),
+    )  # fmt: skip
+
+
 def test_small_run_answers_every_turn(tiny_artifact: Path, tmp_path: Path):
-    args = _args(
-        "--model",
-        str(tiny_artifact),
-        "--backend",
-        "fp32",
-        "--conversations",
-        "3",
-        "--turns-per-conversation",
-        "3",
-        "--workers",
-        "1",
-        "--think-ms",
-        "0",
-        "--no-saturation",
-        "--transcripts",
-        str(tmp_path / "absent.json"),
-        "--ready-timeout",
-        "120",
-    )
+    args = _one_worker_no_pauses(tiny_artifact, tmp_path, conversations=3, turns=3, ready_timeout=120)
     report = run_load_benchmark(args)
     assert [run["workers"] for run in report["runs"]] == [1]
     phases = report["runs"][0]["phases"]
@@ -58,25 +51,7 @@ def test_small_run_answers_every_turn(tiny_artifact: Path, tmp_path: Path):
 
 
 def test_a_server_that_cannot_start_fails_fast_with_its_output(tmp_path: Path):
-    args = _args(
-        "--model",
-        str(tmp_path / "no-such-model"),
-        "--backend",
-        "fp32",
-        "--conversations",
-        "1",
-        "--turns-per-conversation",
-        "1",
-        "--workers",
-        "1",
-        "--think-ms",
-        "0",
-        "--no-saturation",
-        "--transcripts",
-        str(tmp_path / "absent.json"),
-        "--ready-timeout",
-        "60",
-    )
+    args = _one_worker_no_pauses(tmp_path / "no-such-model", tmp_path, conversations=1, turns=1, ready_timeout=60)
     start = time.monotonic()
     with pytest.raises(ServerFailed, match="exited with status") as failure:
         run_load_benchmark(args)
