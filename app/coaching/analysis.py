@@ -17,7 +17,19 @@ class Span(BaseModel):
 
 class ScoredLabel(BaseModel):
     label: str
-    scores: dict[str, float]
+    scores: dict[str, float] = Field(description="the emotion model's probabilities")
+    source: Literal["model", "cues"] = Field(
+        "model", description="'cues' when the customer's words overrule a calm model reading"
+    )
+    reason: str | None = Field(None, description="why, when the source is 'cues'")
+
+    @property
+    def score(self) -> float:
+        return self.scores.get(self.label, 0.0)
+
+    def describe(self) -> str:
+        """'frustration 0.62', or the cues that set the label."""
+        return self.reason if self.source == "cues" and self.reason else f"{self.label} {self.score:.2f}"
 
 
 class Cue(BaseModel):

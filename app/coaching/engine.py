@@ -37,11 +37,13 @@ from models.embedder import SentenceEncoder
 
 UPSET_STATES = frozenset({"frustration", "anger", "disappointment", "anxiety"})
 ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing"})
-UPSET_CUES = frozenset({"waiting", "repeat_story", "churn", "abuse", "escalation", "shouting"})
+UPSET_CUES = frozenset({"waiting", "repeat_story", "churn", "abuse", "escalation", "shouting", "complaint"})
 STATE_CUE_MIN = 0.4
+CUES_SENTIMENT = -0.5  # trajectory point, at most, for a turn whose calm model reading the cues overruled
 REPEATED_QUESTION = 0.7  # cosine between two customer questions asking the same thing
 RETOLD_STORY = 0.85
-POLICY_MEANING = 0.7
+POLICY_MEANING = 0.65
+COUNTER_MARGIN = 0.05  # by meaning, a sentence must be this much nearer a phrase than any counter-example
 LEARN = ("listen", "empathize", "apologize", "resolve", "note")
 _INSTRUCTION = re.compile(
     r"\b(try|restart|reinstall|reboot|clear (your|the)|log (out|in)|sign (out|in)|go to|click|tap|make sure|"
@@ -220,9 +222,9 @@ class CoachingEngine:
         vectors = self.encoder.encode([s.text for s in encoded])
         questions = [(span, vector) for span, vector in zip(encoded, vectors, strict=True) if is_question(span.text)]
         story = _story_vector(vectors) if _is_story(text) else None  # then `encoded` is every sentence
-        cues = self._state_cue(prediction, text)
-        cues += self._lexicon_cues(text)
-        cues += self._shouting(text)
+        word_cues = self._lexicon_cues(text) + self._shouting(text)
+        customer_state, sentiment_label = self._support_state(prediction, word_cues)
+        cues = self._state_cue(customer_state, prediction, text) + word_cues
         cues += self._short_answer(state, text, prediction)
         cues += self._repeats(state, sentences, questions, story)
 
@@ -235,39 +237,55 @@ class CoachingEngine:
         state.agent_run = 0
         state.details.update(text)
         sentiment = prediction.sentiment.scores
-        state.sentiment_points.append(round(sentiment["positive"] - sentiment["negative"], 4))
+        point = round(sentiment["positive"] - sentiment["negative"], 4)
+        if sentiment_label.source == "cues":  # the model's calm reading was overruled
+            point = min(point, CUES_SENTIMENT)
+        state.sentiment_points.append(point)
         analysis = CustomerTurnAnalysis(
-            state=ScoredLabel(**prediction.customer_state.to_dict()),
-            sentiment=ScoredLabel(**prediction.sentiment.to_dict()),
-            emotions=prediction.labels,
-            cues=cues,
+            state=customer_state, sentiment=sentiment_label, emotions=prediction.labels, cues=cues
         )
         kinds = {c.kind for c in cues}
-        if prediction.customer_state.label in UPSET_STATES or kinds & UPSET_CUES:
+        if (customer_state.label in UPSET_STATES and customer_state.label in kinds) or kinds & UPSET_CUES:
             state.empathized_since_upset = False
-            if prediction.customer_state.label != "anxiety" or kinds & {"waiting", "repeat_story"}:
+            if customer_state.label != "anxiety" or kinds & {"waiting", "repeat_story"}:
                 state.apologized_since_upset = False
         state.abuse_open = state.abuse_open or "abuse" in kinds
         state.transfer_open = state.transfer_open or "escalation" in kinds
         state.last_customer = analysis
         return analysis
 
+    def _support_state(self, prediction: EmotionPrediction, word_cues: list[Cue]) -> tuple[ScoredLabel, ScoredLabel]:
+        """The customer's state and sentiment: the model's, unless it reads the turn as calm
+        (not upset, or unsure) while the customer's words say otherwise; then the state the
+        cues imply (frameworks/cues.yaml `implies`), anger when they also abuse or shout."""
+        model_state = ScoredLabel(**prediction.customer_state.to_dict())
+        model_sentiment = ScoredLabel(**prediction.sentiment.to_dict())
+        if model_state.label in UPSET_STATES and model_state.score >= STATE_CUE_MIN:
+            return model_state, model_sentiment
+        implied = {c.kind: self.library.cue_states[c.kind] for c in word_cues if c.kind in self.library.cue_states}
+        if not implied:
+            return model_state, model_sentiment
+        kinds = {c.kind for c in word_cues}
+        label = "anger" if "anger" in implied.values() or "shouting" in kinds else next(iter(implied.values()))
+        reason = f"{', '.join(sorted(kinds))}; the model read {model_state.describe()}"
+        return (
+            model_state.model_copy(update={"label": label, "source": "cues", "reason": reason}),
+            model_sentiment.model_copy(update={"label": "negative", "source": "cues", "reason": reason}),
+        )
+
     @staticmethod
-    def _state_cue(prediction: EmotionPrediction, text: str) -> list[Cue]:
-        label = prediction.customer_state.label
-        score = prediction.customer_state.scores[label]
-        if label in {"neutral", "satisfied"} or score < STATE_CUE_MIN:
+    def _state_cue(customer_state: ScoredLabel, prediction: EmotionPrediction, text: str) -> list[Cue]:
+        label = customer_state.label
+        unsure = customer_state.source == "model" and customer_state.score < STATE_CUE_MIN
+        if label in {"neutral", "satisfied"} or unsure:
             return []
         severity = "alert" if label == "anger" else "warn" if label in UPSET_STATES else "info"
-        top = ", ".join(prediction.labels[:3]) or "none over threshold"
-        return [
-            Cue(
-                kind=label,
-                span=Span(start=0, end=len(text), text=text),
-                severity=severity,
-                reason=f"emotion model: {label} {score:.2f} (emotions: {top})",
-            )
-        ]
+        if customer_state.source == "cues":
+            reason = f"customer's words: {customer_state.reason}"
+        else:
+            top = ", ".join(prediction.labels[:3]) or "none over threshold"
+            reason = f"emotion model: {label} {customer_state.score:.2f} (emotions: {top})"
+        return [Cue(kind=label, span=Span(start=0, end=len(text), text=text), severity=severity, reason=reason)]
 
     def _lexicon_cues(self, text: str) -> list[Cue]:
         reasons = {
@@ -276,6 +294,7 @@ class CoachingEngine:
             "repeat_story": ("says they already explained this", "warn"),
             "waiting": ("complains about waiting or repeat contact", "warn"),
             "abuse": ("abusive language", "alert"),
+            "complaint": ("complains that something went wrong", "warn"),
         }
         cues = []
         for kind, patterns in self.library.cue_patterns.items():
@@ -379,6 +398,7 @@ class CoachingEngine:
         vectors = self.encoder.encode([s.text for s in spans])
         nearest_canned = self.canned.nearest(vectors)
         nearest_policy = self.policy.nearest(vectors)
+        policy_counters = self.policy.nearest_counter(vectors)
         others = self.macros.other_conversations(state.tenant, state.conversation_id, vectors)
         recent_customer = self._recent_customer_words(state)
         upset = not state.empathized_since_upset  # an upset customer turn not yet acknowledged
@@ -411,7 +431,7 @@ class CoachingEngine:
                         better_move="Say what happened to them and what you'll do, in your own words.",
                     )
                 )
-            policy = self._policy(span.text, nearest_policy[i])
+            policy = self._policy(span.text, nearest_policy[i], float(policy_counters[i]))
             if policy:
                 reason, library = policy
                 flags.append(
@@ -457,15 +477,19 @@ class CoachingEngine:
         return set().union(*(content_words(t) for t in recent)) if recent else set()
 
     def _policy(
-        self, sentence: str, nearest: tuple[float, tuple[PhraseLibrary, Phrase] | None]
+        self, sentence: str, nearest: tuple[float, tuple[PhraseLibrary, Phrase] | None], counter: float
     ) -> tuple[str, PhraseLibrary] | None:
-        """Why the sentence hides behind policy (by pattern, else by meaning), and its library."""
+        """Why the sentence hides behind policy (by pattern, else by meaning), and its library.
+
+        `counter`: the sentence's best cosine to a counter-example ("Let me see what I can do"
+        sits near "There's nothing I can do" for a sentence encoder that reads topic more than
+        negation)."""
         matched = self.policy.pattern(sentence)
         if matched:
             library, match = matched
             return f'{library.reason} ("{match.group(0)}")', library
         similarity, entry = nearest
-        if entry is not None and similarity >= POLICY_MEANING:
+        if entry is not None and similarity >= POLICY_MEANING and similarity >= counter + COUNTER_MARGIN:
             library, phrase = entry
             return f'{library.reason} (reads like "{phrase.text}", similarity {similarity:.2f})', library
         return None
@@ -533,7 +557,7 @@ class CoachingEngine:
         if last is None:
             return out
         kinds = {c.kind: c for c in last.cues}
-        label, score = last.state.label, last.state.scores[last.state.label]
+        label, read = last.state.label, last.state.describe()
         if state.abuse_open:
             step = (
                 "acknowledge_emotion"
@@ -551,7 +575,7 @@ class CoachingEngine:
             add(
                 "learn",
                 "empathize",
-                f"customer is {FEELING.get(label, 'upset')} ({label} {score:.2f})"
+                f"customer is {FEELING.get(label, 'upset')} ({read})"
                 if label in UPSET_STATES
                 else _why(next(iter(kinds.values()), None), "customer is upset"),
             )
@@ -561,12 +585,12 @@ class CoachingEngine:
                 "apologize",
                 _why(
                     kinds.get("waiting") or kinds.get("repeat_story"),
-                    f"something went wrong for them ({label} {score:.2f})",
+                    f"something went wrong for them ({read})",
                 ),
             )
         if {"repeat_story", "repeated_question"} & set(kinds) or label == "confusion":
             cue = kinds.get("repeat_story") or kinds.get("repeated_question")
-            add("learn", "listen", _why(cue, f"customer seems unsure ({label} {score:.2f})"))
+            add("learn", "listen", _why(cue, f"customer seems unsure ({read})"))
         if not state.coverage["resolve"]:
             add("learn", "resolve", "no concrete action, option or timeline offered yet")
         elif not state.coverage["note"]:

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from models.labels import CUSTOMER_STATES
+
 DEFAULT_FRAMEWORKS_DIR = Path(__file__).resolve().parents[2] / "frameworks"
 
 
@@ -27,6 +29,15 @@ def _valid_regex(pattern: str) -> str:
 
 
 Regex = Annotated[str, AfterValidator(_valid_regex)]
+
+
+def _customer_state(state: str) -> str:
+    if state not in CUSTOMER_STATES:
+        raise ValueError(f"unknown customer state {state!r}; use one of {', '.join(CUSTOMER_STATES)}")
+    return state
+
+
+CustomerState = Annotated[str, AfterValidator(_customer_state)]
 
 
 class Strict(BaseModel):
@@ -74,6 +85,11 @@ class PhraseLibrary(Strict):
     reason: str
     better_move: str
     phrases: list[Phrase] = Field(default_factory=list, description="examples matched by meaning")
+    counter_examples: list[str] = Field(
+        default_factory=list,
+        description="look-alikes that must not match (a sentence nearer to one of these than to any "
+        "phrase is not flagged by meaning)",
+    )
     patterns: list[Regex] = Field(default_factory=list, description="matched as regular expressions")
 
 
@@ -102,6 +118,11 @@ class CueLexicon(Strict):
     kind: Literal["cues"] = "cues"
     id: str
     cues: dict[str, list[Regex]]
+    implies: dict[str, CustomerState] = Field(
+        default_factory=dict,
+        description="customer state a cue implies when the emotion model reads the turn as calm "
+        "(support complaints are often terse or sarcastic: 'This is a joke, I want my money back')",
+    )
 
 
 LibraryFile = Annotated[
@@ -145,6 +166,10 @@ class CoachingLibrary(BaseModel):
             for name, patterns in lexicon.cues.items():
                 merged.setdefault(name, []).extend(re.compile(p, re.I) for p in patterns)
         return merged
+
+    @cached_property
+    def cue_states(self) -> dict[str, str]:
+        return {cue: state for lexicon in self.cues.values() for cue, state in lexicon.implies.items()}
 
     @cached_property
     def jargon_terms(self) -> list[tuple[re.Pattern[str], str]]:

@@ -1,7 +1,5 @@
 """Agent flags, each with a firing and a non-firing case."""
 
-import pytest
-
 from tests.coaching.conftest import flag_kinds, run
 
 ANGRY = ("customer", "This is ridiculous, I'm furious — you charged me twice for order 48213!")
@@ -32,7 +30,6 @@ def test_stock_phrase_to_a_calm_customer_is_templated_but_not_robotic(engine):
     assert "robotic" not in flag_kinds(agent)
 
 
-@pytest.mark.xfail(reason="policy by meaning: this paraphrase scores below the cosine threshold", strict=False)
 def test_policy_over_people_by_pattern_and_by_meaning(engine):
     by_pattern = run(engine, ANGRY, ("agent", "Sorry, it's against our policy to refund that."))[1]
     assert "policy_over_people" in flag_kinds(by_pattern)
@@ -40,6 +37,9 @@ def test_policy_over_people_by_pattern_and_by_meaning(engine):
     assert "policy_over_people" in flag_kinds(by_meaning)
     helpful = run(engine, ANGRY, ("agent", "I can make an exception and refund the second charge today."))[1]
     assert "policy_over_people" not in flag_kinds(helpful)
+    # Near "There's nothing I can do" for the encoder, but the opposite: a counter-example.
+    willing = run(engine, ANGRY, ("agent", "Let me see what I can do for you."))[1]
+    assert "policy_over_people" not in flag_kinds(willing)
 
 
 def test_asking_again_for_what_the_customer_gave(engine):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from app.coaching.analysis import Cue, Span
 from tests.coaching.conftest import cue_kinds, run
 
 LONG = (
@@ -22,6 +23,9 @@ LONG = (
         ("WHY IS NOBODY FIXING THIS", "shouting"),
         ("Where is my parcel?!!", "shouting"),
         ("You are all useless idiots.", "abuse"),
+        ("This is a joke, I want my money back.", "complaint"),
+        ("You still charged me after I cancelled.", "complaint"),
+        ("My parcel still hasn't arrived.", "complaint"),
     ],
 )
 def test_lexical_cues_fire(engine, text, kind):
@@ -35,11 +39,39 @@ def test_lexical_cues_fire(engine, text, kind):
         "Thanks, I'll wait for the email.",
         "I cancelled nothing, all good.",
         "My manager asked me to order these for the team.",
+        "Could I get a refund for the extra ticket?",
+        "The parcel arrived this morning, thanks.",
     ],
 )
 def test_plain_turns_raise_no_word_cues(engine, text):
     kinds = cue_kinds(run(engine, ("customer", text))[0])
-    assert not kinds & {"waiting", "escalation", "churn", "repeat_story", "shouting", "abuse"}
+    assert not kinds & {"waiting", "escalation", "churn", "repeat_story", "shouting", "abuse", "complaint"}
+
+
+def test_complaint_words_overrule_a_calm_model_reading(engine):
+    """A sarcastic complaint the emotion model may read as amused still counts as frustrated;
+    when the words overrule the model, the state says so and why."""
+    text = "I cancelled on May 2nd and you still charged me. This is a joke, I want my money back."
+    customer = run(engine, ("customer", text))[0].customer
+    assert customer.state.label in {"frustration", "anger"}
+    assert customer.sentiment.label == "negative"
+    assert customer.state.source == "model" or (
+        "complaint" in customer.state.reason and "model read" in customer.state.reason
+    )
+    calm = run(engine, ("customer", "Could you tell me when my next bill is due?"))[0].customer
+    assert calm.state.source == "model" and calm.state.label not in {"frustration", "anger"}
+
+
+def test_cues_set_the_state_only_when_the_model_reads_calm(engine):
+    calm = engine.classifier.predict(["Thanks, that's all I needed."])[0]
+    abuse = Cue(kind="abuse", span=Span(start=0, end=5, text="idiot"), reason="abusive language")
+    state, sentiment = engine._support_state(calm, [abuse])
+    assert (state.label, state.source, sentiment.label) == ("anger", "cues", "negative")
+    assert "abuse" in state.reason
+    assert engine._support_state(calm, [])[0].source == "model"
+    upset = engine.classifier.predict(["I'm absolutely furious, this is the worst service I've ever had."])[0]
+    state, _ = engine._support_state(upset, [abuse])
+    assert state.source == "model"  # the model already sees it: its reading stands
 
 
 def test_emotion_state_cue_carries_model_evidence(engine):

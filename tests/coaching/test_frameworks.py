@@ -34,6 +34,7 @@ def test_tenant_folder_overrides_and_extends(tmp_path: Path):
         ("kind: framework\nid: x\nname: X\nsource: s\ndescription: d\nsteps: []\n", "steps"),
         ("kind: cues\nid: x\ncues: {bad: ['(unclosed']}\n", "invalid regular expression"),
         ("kind: nonsense\nid: x\n", "kind"),
+        ("kind: cues\nid: x\ncues: {}\nimplies: {complaint: grumpy}\n", "unknown customer state 'grumpy'"),
         ("kind: framework\n  id: [broken\n", "not valid YAML"),
     ],
 )

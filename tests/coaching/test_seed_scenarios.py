@@ -1,8 +1,6 @@
 """The five practical scenarios of the first seed article, end to end: the right flags fire
 and the right step is suggested, for the article's good handling and for a poor one."""
 
-import pytest
-
 from tests.coaching.conftest import cue_kinds, flag_kinds, run
 
 
@@ -10,9 +8,6 @@ def steps(analysis) -> list[str]:
     return [s.step for s in analysis.suggestions]
 
 
-@pytest.mark.xfail(
-    reason="shipped model reads this complaint as neutral state; needs a support-domain state signal", strict=False
-)
 def test_scenario_1_angry_subscription_customer(engine):
     customer = (
         "customer",
@@ -59,7 +54,6 @@ def test_scenario_2_proactive_shipping_delay(engine):
     assert "next update" in missing[0].why_now
 
 
-@pytest.mark.xfail(reason="closing-loop follow-up promise not yet detected as covered", strict=False)
 def test_scenario_3_software_bug_report_closes_the_loop(engine):
     analyses = run(
         engine,
