@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.coaching.engine import support_state, word_cues
+from app.coaching.frameworks import load_library
 from eval.common import require_file, single_label_report, vader_sentiment
 from models.classifier import EmotionClassifier
 from models.labels import CUSTOMER_STATES, SENTIMENT_LABELS
@@ -59,6 +61,18 @@ def read_maia_sentences(path: Path, floor: str = "inbound", field: str = "text_m
     return out
 
 
+UPSET = frozenset({"disappointment", "frustration", "anger", "anxiety"})
+
+
+def _upset_report(gold: list[str], predicted: list[str]) -> dict:
+    report = single_label_report(
+        ["upset" if g in UPSET else "not" for g in gold],
+        ["upset" if p in UPSET else "not" for p in predicted],
+        ["upset"],
+    )
+    return report["per_label"]["upset"]
+
+
 def evaluate_maia(classifier: EmotionClassifier, path: Path) -> dict:
     sentences = read_maia_sentences(path)
     texts = [s.text for s in sentences]
@@ -66,6 +80,11 @@ def evaluate_maia(classifier: EmotionClassifier, path: Path) -> dict:
     gold_state = [MAIA_TO_STATE[s.emotion] for s in sentences]
     gold_sentiment = [STATE_TO_SENTIMENT[s] for s in gold_state]
     present = [s for s in CUSTOMER_STATES if s in set(gold_state)]
+    # What the coach shows: the model's state unless the customer's words overrule a calm reading.
+    library = load_library()
+    support = [
+        support_state(library, p, word_cues(library, t))[0].label for p, t in zip(predictions, texts, strict=True)
+    ]
     return {
         "dataset": str(path),
         "sentences": len(sentences),
@@ -74,6 +93,16 @@ def evaluate_maia(classifier: EmotionClassifier, path: Path) -> dict:
         "customer_state": {
             "macro_f1_over": present,
             **single_label_report(gold_state, [p.customer_state.label for p in predictions], present),
+        },
+        "customer_state_with_word_cues": {
+            "method": "the coaching engine's state: the model's, unless it reads calm and the sentence "
+            "carries a cue from frameworks/cues.yaml that implies a state (complaint, waiting, churn, ...)",
+            **single_label_report(gold_state, support, present),
+        },
+        # What coaching acts on (empathize / apologize first): is the customer upset at all?
+        "upset_vs_not": {
+            "model": _upset_report(gold_state, [p.customer_state.label for p in predictions]),
+            "with_word_cues": _upset_report(gold_state, support),
         },
         "sentiment": {
             "model_head": single_label_report(

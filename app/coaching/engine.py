@@ -222,9 +222,9 @@ class CoachingEngine:
         vectors = self.encoder.encode([s.text for s in encoded])
         questions = [(span, vector) for span, vector in zip(encoded, vectors, strict=True) if is_question(span.text)]
         story = _story_vector(vectors) if _is_story(text) else None  # then `encoded` is every sentence
-        word_cues = self._lexicon_cues(text) + self._shouting(text)
-        customer_state, sentiment_label = self._support_state(prediction, word_cues)
-        cues = self._state_cue(customer_state, prediction, text) + word_cues
+        from_words = word_cues(self.library, text)
+        customer_state, sentiment_label = support_state(self.library, prediction, from_words)
+        cues = self._state_cue(customer_state, prediction, text) + from_words
         cues += self._short_answer(state, text, prediction)
         cues += self._repeats(state, sentences, questions, story)
 
@@ -254,25 +254,6 @@ class CoachingEngine:
         state.last_customer = analysis
         return analysis
 
-    def _support_state(self, prediction: EmotionPrediction, word_cues: list[Cue]) -> tuple[ScoredLabel, ScoredLabel]:
-        """The customer's state and sentiment: the model's, unless it reads the turn as calm
-        (not upset, or unsure) while the customer's words say otherwise; then the state the
-        cues imply (frameworks/cues.yaml `implies`), anger when they also abuse or shout."""
-        model_state = ScoredLabel(**prediction.customer_state.to_dict())
-        model_sentiment = ScoredLabel(**prediction.sentiment.to_dict())
-        if model_state.label in UPSET_STATES and model_state.score >= STATE_CUE_MIN:
-            return model_state, model_sentiment
-        implied = {c.kind: self.library.cue_states[c.kind] for c in word_cues if c.kind in self.library.cue_states}
-        if not implied:
-            return model_state, model_sentiment
-        kinds = {c.kind for c in word_cues}
-        label = "anger" if "anger" in implied.values() or "shouting" in kinds else next(iter(implied.values()))
-        reason = f"{', '.join(sorted(kinds))}; the model read {model_state.describe()}"
-        return (
-            model_state.model_copy(update={"label": label, "source": "cues", "reason": reason}),
-            model_sentiment.model_copy(update={"label": "negative", "source": "cues", "reason": reason}),
-        )
-
     @staticmethod
     def _state_cue(customer_state: ScoredLabel, prediction: EmotionPrediction, text: str) -> list[Cue]:
         label = customer_state.label
@@ -286,54 +267,6 @@ class CoachingEngine:
             top = ", ".join(prediction.labels[:3]) or "none over threshold"
             reason = f"emotion model: {label} {customer_state.score:.2f} (emotions: {top})"
         return [Cue(kind=label, span=Span(start=0, end=len(text), text=text), severity=severity, reason=reason)]
-
-    def _lexicon_cues(self, text: str) -> list[Cue]:
-        reasons = {
-            "escalation": ("asks for a manager or escalation", "alert"),
-            "churn": ("threatens to cancel or leave", "alert"),
-            "repeat_story": ("says they already explained this", "warn"),
-            "waiting": ("complains about waiting or repeat contact", "warn"),
-            "abuse": ("abusive language", "alert"),
-            "complaint": ("complains that something went wrong", "warn"),
-        }
-        cues = []
-        for kind, patterns in self.library.cue_patterns.items():
-            match = next((m for p in patterns if (m := p.search(text))), None)
-            if match:
-                reason, severity = reasons.get(kind, (kind, "warn"))
-                cues.append(
-                    Cue(
-                        kind=kind,
-                        span=Span(start=match.start(), end=match.end(), text=match.group(0)),
-                        reason=reason,
-                        severity=severity,
-                    )
-                )
-        return cues
-
-    @staticmethod
-    def _shouting(text: str) -> list[Cue]:
-        caps = [m for m in _SHOUT_WORD.finditer(text) if m.group(0) not in _KNOWN_ACRONYMS]
-        letters = [c for c in text if c.isalpha()]
-        bangs = re.search(r"[!?]*![!?]*!+[!?]*", text)
-        mostly_caps = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6
-        if len(caps) >= 3 or mostly_caps:
-            span = (
-                Span(start=caps[0].start(), end=caps[-1].end(), text=text[caps[0].start() : caps[-1].end()])
-                if caps
-                else Span(start=0, end=len(text), text=text)
-            )
-            return [Cue(kind="shouting", span=span, reason="writing in capitals", severity="warn")]
-        if bangs:
-            return [
-                Cue(
-                    kind="shouting",
-                    span=Span(start=bangs.start(), end=bangs.end(), text=bangs.group(0)),
-                    reason="repeated exclamation marks",
-                    severity="info",
-                )
-            ]
-        return []
 
     @staticmethod
     def _short_answer(state: ConversationState, text: str, prediction: EmotionPrediction) -> list[Cue]:
@@ -598,6 +531,82 @@ class CoachingEngine:
         elif not state.covered("closing_loop", "follow_up"):
             add("closing_loop", "follow_up", "resolved and noted: close the loop in 24–48 h")
         return out
+
+
+def word_cues(library: CoachingLibrary, text: str) -> list[Cue]:
+    """The customer cues read from the words alone (no model): the lexicon's, and shouting."""
+    return lexicon_cues(library, text) + shouting(text)
+
+
+def lexicon_cues(library: CoachingLibrary, text: str) -> list[Cue]:
+    reasons = {
+        "escalation": ("asks for a manager or escalation", "alert"),
+        "churn": ("threatens to cancel or leave", "alert"),
+        "repeat_story": ("says they already explained this", "warn"),
+        "waiting": ("complains about waiting or repeat contact", "warn"),
+        "abuse": ("abusive language", "alert"),
+        "complaint": ("complains that something went wrong", "warn"),
+    }
+    cues = []
+    for kind, patterns in library.cue_patterns.items():
+        match = next((m for p in patterns if (m := p.search(text))), None)
+        if match:
+            reason, severity = reasons.get(kind, (kind, "warn"))
+            cues.append(
+                Cue(
+                    kind=kind,
+                    span=Span(start=match.start(), end=match.end(), text=match.group(0)),
+                    reason=reason,
+                    severity=severity,
+                )
+            )
+    return cues
+
+
+def shouting(text: str) -> list[Cue]:
+    caps = [m for m in _SHOUT_WORD.finditer(text) if m.group(0) not in _KNOWN_ACRONYMS]
+    letters = [c for c in text if c.isalpha()]
+    bangs = re.search(r"[!?]*![!?]*!+[!?]*", text)
+    mostly_caps = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6
+    if len(caps) >= 3 or mostly_caps:
+        span = (
+            Span(start=caps[0].start(), end=caps[-1].end(), text=text[caps[0].start() : caps[-1].end()])
+            if caps
+            else Span(start=0, end=len(text), text=text)
+        )
+        return [Cue(kind="shouting", span=span, reason="writing in capitals", severity="warn")]
+    if bangs:
+        return [
+            Cue(
+                kind="shouting",
+                span=Span(start=bangs.start(), end=bangs.end(), text=bangs.group(0)),
+                reason="repeated exclamation marks",
+                severity="info",
+            )
+        ]
+    return []
+
+
+def support_state(
+    library: CoachingLibrary, prediction: EmotionPrediction, word_cues: list[Cue]
+) -> tuple[ScoredLabel, ScoredLabel]:
+    """The customer's state and sentiment: the model's, unless it reads the turn as calm
+    (not upset, or unsure) while the customer's words say otherwise; then the state the
+    cues imply (frameworks/cues.yaml `implies`), anger when they also abuse or shout."""
+    model_state = ScoredLabel(**prediction.customer_state.to_dict())
+    model_sentiment = ScoredLabel(**prediction.sentiment.to_dict())
+    if model_state.label in UPSET_STATES and model_state.score >= STATE_CUE_MIN:
+        return model_state, model_sentiment
+    implied = {c.kind: library.cue_states[c.kind] for c in word_cues if c.kind in library.cue_states}
+    if not implied:
+        return model_state, model_sentiment
+    kinds = {c.kind for c in word_cues}
+    label = "anger" if "anger" in implied.values() or "shouting" in kinds else next(iter(implied.values()))
+    reason = f"{', '.join(sorted(kinds))}; the model read {model_state.describe()}"
+    return (
+        model_state.model_copy(update={"label": label, "source": "cues", "reason": reason}),
+        model_sentiment.model_copy(update={"label": "negative", "source": "cues", "reason": reason}),
+    )
 
 
 def encoder_texts(turns: Iterable[Turn]) -> list[str]:

@@ -3,6 +3,7 @@
 import pytest
 
 from app.coaching.analysis import Cue, Span
+from app.coaching.engine import support_state
 from tests.coaching.conftest import cue_kinds, run
 
 LONG = (
@@ -65,12 +66,12 @@ def test_complaint_words_overrule_a_calm_model_reading(engine):
 def test_cues_set_the_state_only_when_the_model_reads_calm(engine):
     calm = engine.classifier.predict(["Thanks, that's all I needed."])[0]
     abuse = Cue(kind="abuse", span=Span(start=0, end=5, text="idiot"), reason="abusive language")
-    state, sentiment = engine._support_state(calm, [abuse])
+    state, sentiment = support_state(engine.library, calm, [abuse])
     assert (state.label, state.source, sentiment.label) == ("anger", "cues", "negative")
     assert "abuse" in state.reason
-    assert engine._support_state(calm, [])[0].source == "model"
+    assert support_state(engine.library, calm, [])[0].source == "model"
     upset = engine.classifier.predict(["I'm absolutely furious, this is the worst service I've ever had."])[0]
-    state, _ = engine._support_state(upset, [abuse])
+    state, _ = support_state(engine.library, upset, [abuse])
     assert state.source == "model"  # the model already sees it: its reading stands
 
 

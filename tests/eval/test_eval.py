@@ -60,6 +60,11 @@ def test_maia_reader_and_eval(tiny_classifier):
     assert figures["sentences"] == 7 and figures["dialogues"] == 2
     matrix = np.array(figures["customer_state"]["confusion_matrix"]["matrix"])
     assert matrix.sum() == 7
+    assert figures["customer_state_with_word_cues"]["n"] == 7
+    # Word cues only ever turn a calm reading into an upset one ("This is absurd, I want my money back").
+    upset = figures["upset_vs_not"]
+    assert upset["with_word_cues"]["recall"] >= upset["model"]["recall"]
+    assert upset["with_word_cues"]["recall"] > 0
 
 
 def test_missing_dataset_raises_skip_signal(tiny_classifier, tmp_path: Path):
