@@ -18,6 +18,7 @@ from app.conversations.feed import TurnFeed
 from app.conversations.live import LiveCoach
 from app.metrics import BATCH_SIZE, MetricsMiddleware
 from app.settings import Settings, get_settings
+from app.tenants.service import KeyCache
 
 
 def build_coach(settings: Settings):
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = sessionmaker(app.state.db, expire_on_commit=False)
         app.state.coach = coach = build_coach(settings)
         app.state.redactor = Redactor()
+        app.state.key_cache = KeyCache(settings.key_cache_seconds)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage)
         app.state.batcher = batcher = MicroBatcher(
             lambda turns: LiveCoach.warm(coach, turns), max_size=settings.batch_max_size,

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
         0.0, description="micro-batching: longest wait to fill a batch; 0: take what is queued, never wait"
     )
     rate_limit_per_minute: int = Field(600, description="requests per API key per minute (0: no limit)")
+    key_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="authenticated keys are remembered this long: a revocation or PII-mode change "
+        "made elsewhere takes effect within it (0: look every key up on every request)",
+    )
     rate_limit_storage: str = Field("memory://", description="`limits` storage; redis://... counts across workers")
     stream_poll_ms: float = Field(200.0, description="how often streams look for turns stored by other workers")
     default_pii_mode: Literal["off", "redact", "mask"] = "redact"

@@ -73,10 +73,14 @@ def _session(model_path: Path, threads: int | None):
 
 
 def onnx_forward(model_path: Path, threads: int | None = None) -> Forward:
+    """Batches run on `threads`; a single text on one thread, which is faster (p50 1.75 ms vs
+    2.36 ms on two: a dozen tokens don't split well), and that is what a live service mostly sends."""
     session = _session(model_path, threads)
+    single = _session(model_path, 1) if (threads or torch.get_num_threads()) > 1 else session
 
     def forward(input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
-        return session.run(OUTPUTS, {"input_ids": input_ids, "attention_mask": attention_mask})
+        chosen = single if input_ids.shape[0] == 1 else session
+        return chosen.run(OUTPUTS, {"input_ids": input_ids, "attention_mask": attention_mask})
 
     return forward
 

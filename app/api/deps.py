@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.errors import ApiError
 from app.coaching.engine import CoachingEngine
@@ -29,25 +31,34 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 CoachDep = Annotated[CoachingEngine, Depends(get_coach)]
 
 
-def get_api_key(
+async def get_api_key(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> ApiKey:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send 'Authorization: Bearer <key>' (create one: coach keys create)")
+    state = request.app.state
+    key = state.key_cache.get(credentials.credentials)
+    if key is None:  # not seen lately: one short database look-up, off the event loop
+        key = await asyncio.to_thread(_authenticate, state.sessions, credentials.credentials)
+        if key is None:
+            raise ApiError(
+                401, "invalid_key", "this API key is unknown or revoked; create a new one with coach keys create"
+            )
+        state.key_cache.put(credentials.credentials, key)
+    state.rate_limiter.check(key.id)
+    return key
+
+
+def _authenticate(sessions: sessionmaker[Session], secret: str) -> ApiKey | None:
     # A short session of its own, closed before the route runs. A yield-dependency session would
     # keep its pooled connection until the response is sent while the turn's storage asks for a
     # second one: under load every connection is held by a request waiting for another (the
     # pool deadlocks and requests fail after its timeout). Sessions don't expire on commit, so
     # the key and its tenant stay readable once loaded.
-    with session_scope(request.app.state.sessions) as session:
-        key = authenticate(session, credentials.credentials)
+    with session_scope(sessions) as session:
+        key = authenticate(session, secret)
         if key is not None:
             _ = key.tenant  # load it now, while the session is open
-    if key is None:
-        raise ApiError(
-            401, "invalid_key", "this API key is unknown or revoked; create a new one with coach keys create"
-        )
-    request.app.state.rate_limiter.check(key.id)
     return key
 
 
@@ -88,8 +99,4 @@ def websocket_credentials(websocket: WebSocket) -> tuple[str | None, str | None]
 
 
 def authenticate_websocket(websocket: WebSocket, secret: str) -> ApiKey | None:
-    with session_scope(websocket.app.state.sessions) as session:
-        key = authenticate(session, secret)
-        if key is not None:
-            key.tenant  # noqa: B018  (load the tenant before the session closes)
-        return key
+    return _authenticate(websocket.app.state.sessions, secret)

@@ -56,6 +56,7 @@ class _Live:
     state: ConversationState
     lock: asyncio.Lock
     loaded: bool = False  # state rebuilt from storage at least once
+    record_id: int | None = None  # the stored conversation's row id, once known
 
 
 @dataclass(frozen=True)
@@ -133,17 +134,12 @@ class LiveCoach:
                 await self._catch_up(live, tenant.id, conversation_id)
             await self.batcher.submit(turn)
             for _ in range(attempts):
-                if client_key is not None:
-                    replay = await asyncio.to_thread(self._replay, tenant, conversation_id, turn, client_key)
-                    if replay is not None:
-                        return replay
-                expected_seq = len(live.state.turns)
-                analysis = await asyncio.to_thread(self.engine.add_turn, live.state, turn)
-                try:
-                    await asyncio.to_thread(self._store, tenant, conversation_id, turn, analysis, expected_seq,
-                                            client_key)  # fmt: skip
+                try:  # one thread hop: replay check, analysis and storage
+                    added = await asyncio.to_thread(self._analyse_and_store, live, tenant, conversation_id, turn,
+                                                    client_key)  # fmt: skip
                 except _StaleState:
                     live.state = await asyncio.to_thread(self._rebuild, tenant.id, conversation_id)
+                    live.record_id = None
                     continue
                 except BaseException:
                     # Not stored means not accepted: forget the turn so state matches storage.
@@ -153,9 +149,21 @@ class LiveCoach:
             else:
                 self._live.pop((tenant.id, conversation_id), None)
                 raise ConversationBusy(conversation_id)
-        record_analysis(analysis)
-        if self.feed is not None:
-            self.feed.notify(tenant.id, conversation_id)
+        if not added.replayed:
+            record_analysis(added.analysis)
+            if self.feed is not None:
+                self.feed.notify(tenant.id, conversation_id)
+        return added
+
+    def _analyse_and_store(self, live: _Live, tenant: Tenant, conversation_id: str, turn: Turn,
+                           client_key: str | None) -> AddedTurn:  # fmt: skip
+        if client_key is not None:
+            replay = self._replay(tenant, conversation_id, turn, client_key)
+            if replay is not None:
+                return replay
+        expected_seq = len(live.state.turns)
+        analysis = self.engine.add_turn(live.state, turn)
+        live.record_id = self._store(tenant, conversation_id, turn, analysis, expected_seq, client_key, live.record_id)
         return AddedTurn(analysis, expected_seq)
 
     def _replay(self, tenant: Tenant, conversation_id: str, turn: Turn, client_key: str) -> AddedTurn | None:
@@ -169,18 +177,20 @@ class LiveCoach:
             return AddedTurn(TurnAnalysis.model_validate(stored.analysis), stored.seq, replayed=True)
 
     def _store(self, tenant: Tenant, conversation_id: str, turn: Turn, analysis: TurnAnalysis, expected_seq: int,
-               client_key: str | None) -> None:  # fmt: skip
+               client_key: str | None, record_id: int | None = None) -> int:  # fmt: skip
+        """Store the turn at `expected_seq`; returns the conversation's row id. A writer that got
+        there first (another worker) shows up as a taken seq: _StaleState."""
         text, replacements = self.redactor.redact(turn.text, tenant.pii_mode)  # type: ignore[arg-type]
         stored_analysis = scrub(analysis.model_dump(mode="json", exclude_none=True), replacements)
         try:
             with session_scope(self.sessions) as session:
-                record = get_or_create_conversation(session, tenant.id, conversation_id)
-                stored = append_turn(session, record, role=turn.role, text=text, ts=turn.ts, agent_id=turn.agent_id,
-                                     analysis=stored_analysis, client_key=client_key)  # type: ignore[arg-type]  # fmt: skip
-                if stored.seq != expected_seq:
-                    raise _StaleState
+                if record_id is None:
+                    record_id = get_or_create_conversation(session, tenant.id, conversation_id).id
+                append_turn(session, record_id, role=turn.role, text=text, ts=turn.ts, agent_id=turn.agent_id,
+                            analysis=stored_analysis, client_key=client_key, seq=expected_seq)  # type: ignore[arg-type]  # fmt: skip
         except IntegrityError as exc:  # a concurrent writer took the seq, the key or the conversation id
             raise _StaleState from exc
+        return record_id
 
     async def conversation(self, tenant: Tenant, conversation_id: str) -> dict:
         """Stored turns with their analyses, the sentiment trajectory and L.E.A.R.N. coverage."""

@@ -30,7 +30,7 @@ def get_or_create_conversation(session: Session, tenant_id: str, external_id: st
 
 def append_turn(
     session: Session,
-    conversation: ConversationRecord,
+    conversation: ConversationRecord | int,
     *,
     role: str,
     text: str,
@@ -38,12 +38,17 @@ def append_turn(
     agent_id: str | None = None,
     analysis: dict | None = None,
     client_key: str | None = None,
+    seq: int | None = None,
 ) -> TurnRecord:
-    """Add a turn at the next sequence number; the (conversation, seq) unique constraint turns
-    a concurrent writer's race into an IntegrityError for the caller to retry."""
-    last = session.scalar(select(func.max(TurnRecord.seq)).where(TurnRecord.conversation_id == conversation.id))
-    turn = TurnRecord(conversation_id=conversation.id, seq=0 if last is None else last + 1, role=role,
-                      text=text, ts=ts, agent_id=agent_id, analysis=analysis, client_key=client_key)  # fmt: skip
+    """Add a turn at `seq`, or at the next sequence number; the (conversation, seq) unique
+    constraint turns a concurrent writer's race into an IntegrityError for the caller to retry.
+    `conversation`: the record or its id (a caller that knows both id and seq saves two reads)."""
+    conversation_id = conversation if isinstance(conversation, int) else conversation.id
+    if seq is None:
+        last = session.scalar(select(func.max(TurnRecord.seq)).where(TurnRecord.conversation_id == conversation_id))
+        seq = 0 if last is None else last + 1
+    turn = TurnRecord(conversation_id=conversation_id, seq=seq, role=role, text=text, ts=ts, agent_id=agent_id,
+                      analysis=analysis, client_key=client_key)  # fmt: skip
     session.add(turn)
     session.flush()
     return turn

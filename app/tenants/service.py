@@ -9,8 +9,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -81,3 +85,29 @@ def authenticate(session: Session, secret: str) -> ApiKey | None:
     if key is None or not hmac.compare_digest(key.key_hash, _hash(secret)):
         return None
     return key
+
+
+class KeyCache:
+    """Keys that authenticated in the last `ttl_s` seconds, with their tenants.
+
+    A chat posts a turn every few seconds, and each would otherwise cost a database round
+    trip (and a thread hop) before any work starts. The price: a revocation or a tenant's
+    PII-mode change made by another process takes effect within `ttl_s` (0 turns caching off).
+    Entries are keyed by the secret's hash, so no plaintext secret is kept."""
+
+    def __init__(self, ttl_s: float, max_size: int = 10_000, timer: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self._keys: TTLCache[str, ApiKey] | None = TTLCache(max_size, ttl_s, timer=timer) if ttl_s > 0 else None
+        self._lock = threading.Lock()
+
+    def get(self, secret: str) -> ApiKey | None:
+        if self._keys is None:
+            return None
+        with self._lock:
+            return self._keys.get(_hash(secret))
+
+    def put(self, secret: str, key: ApiKey) -> None:
+        """Remember an authenticated key; its tenant must be loaded (the object is read detached)."""
+        if self._keys is not None:
+            with self._lock:
+                self._keys[_hash(secret)] = key

@@ -98,7 +98,9 @@ def api_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="module")
 def service(tiny_artifact: Path, api_database: str) -> Iterator[Service]:
-    settings = Settings(database_url=api_database, model_path=tiny_artifact, backend="fp32", max_text_chars=200)
+    settings = Settings(
+        database_url=api_database, model_path=tiny_artifact, backend="fp32", max_text_chars=200, key_cache_seconds=0.5
+    )
     key, other = new_key(api_database, "acme"), new_key(api_database, "globex")
     with running_server(settings) as base:
         yield Service(base, key, other, api_database, settings)

@@ -48,6 +48,25 @@ def test_a_read_only_key_reads_but_cannot_add_turns(service: Service):
     assert draft.status_code == 200
 
 
+def test_a_revoked_key_is_refused_once_the_key_cache_expires(service: Service):
+    import time
+
+    from sqlalchemy.orm import sessionmaker
+
+    from app.storage.database import make_engine, session_scope
+    from app.tenants.service import revoke_key
+
+    secret = new_key(service.url, "acme")
+    assert _post(service, "revoke-1", {"role": "customer", "text": "Hello?"}, key=secret).status_code == 201
+    engine = make_engine(service.url)
+    with session_scope(sessionmaker(engine)) as session:  # as `coach keys revoke` does, from another process
+        assert revoke_key(session, secret.split("_")[1])
+    engine.dispose()
+    time.sleep(service.settings.key_cache_seconds + 0.1)
+    refused = _post(service, "revoke-1", {"role": "customer", "text": "Hello again?"}, key=secret)
+    assert refused.status_code == 401 and "revoked" in refused.json()["error"]["message"]
+
+
 def test_masking_tenant_keeps_last_four_digits(service: Service):
     masked = new_key(service.url, "initech", pii_mode="mask")
     card = "4111 1111 1111 1111"

@@ -76,3 +76,25 @@ def test_missing_or_bad_key_closes_with_4401(service: Service, headers: dict):
     ):
         socket.recv(timeout=5)
     assert closed.value.rcvd.code == 4401 and "Bearer" in closed.value.rcvd.reason
+
+
+def test_two_workers_alternating_on_one_conversation_store_every_turn_in_order(service: Service, second_worker: str):
+    """Each worker's in-memory state goes stale when the other adds a turn: the taken sequence
+    number is caught on insert, the state rebuilt from storage, and the turn stored next."""
+    turns = [
+        ("customer", "My parcel 7781 never arrived."),
+        ("agent", "I'm sorry, let me check parcel 7781."),
+        ("customer", "It was due on Monday."),
+        ("agent", "I've asked the courier to trace it and I'll update you by 5pm."),
+    ]
+    seqs = []
+    for i, (role, text) in enumerate(turns):
+        base = (service.base, second_worker)[i % 2]
+        posted = httpx.post(f"{base}/v1/conversations/alt-1/turns", headers=auth(service.key),
+                            json={"role": role, "text": text})  # fmt: skip
+        assert posted.status_code == 201, posted.text
+        seqs.append(int(posted.headers["X-Turn-Seq"]))
+        assert posted.json()["index"] == i  # analysed with every earlier turn in its state
+    assert seqs == [0, 1, 2, 3]
+    stored = httpx.get(f"{service.base}/v1/conversations/alt-1", headers=auth(service.key)).json()["turns"]
+    assert [(t["seq"], t["text"]) for t in stored] == [(i, text) for i, (_, text) in enumerate(turns)]

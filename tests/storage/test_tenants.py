@@ -42,3 +42,24 @@ def test_cli_creates_key_as_last_word_and_revokes(database_url: str):
     assert revoked.returncode == 0
     again = coach("revoke", key_id)
     assert again.returncode == 1 and "no live key" in again.stderr
+
+
+def test_key_cache_remembers_keys_for_its_ttl_only(database_url: str):
+    from app.tenants.service import KeyCache
+
+    factory = sessionmaker(make_engine(database_url), expire_on_commit=False)
+    with session_scope(factory) as session:
+        new = create_key(session, "acme")
+    with session_scope(factory) as session:
+        key = authenticate(session, new.secret)
+        _ = key.tenant
+    now = [1000.0]
+    cache = KeyCache(ttl_s=5, timer=lambda: now[0])
+    cache.put(new.secret, key)
+    assert cache.get(new.secret).tenant.id == "acme"
+    assert cache.get(new.secret[:-1] + "x") is None
+    now[0] += 5.1  # a revocation elsewhere is seen once the entry expires
+    assert cache.get(new.secret) is None
+    off = KeyCache(ttl_s=0)
+    off.put(new.secret, key)
+    assert off.get(new.secret) is None
