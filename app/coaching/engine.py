@@ -488,6 +488,7 @@ class CoachingEngine:
             names = ", ".join(m.replace("_", " ") for m in state.status_missing)
             add("proactive_update", state.status_missing[0], f"the last status update has no {names}")
         if last is None:
+            state.ideas.keep_only({(s.framework, s.step) for s in out})
             return out
         kinds = {c.kind: c for c in last.cues}
         label, read = last.state.label, last.state.describe()
@@ -530,6 +531,7 @@ class CoachingEngine:
             add("learn", "note", "a fix is on the table: document it and say when you'll follow up")
         elif not state.covered("closing_loop", "follow_up"):
             add("closing_loop", "follow_up", "resolved and noted: close the loop in 24–48 h")
+        state.ideas.keep_only({(s.framework, s.step) for s in out})
         return out
 
 

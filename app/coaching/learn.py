@@ -86,11 +86,38 @@ def _slots_in(template: str) -> set[str]:
 
 @dataclass
 class IdeaRenderer:
-    """Fills idea templates from the customer's details; skips ideas it cannot ground."""
+    """Fills idea templates from the customer's details; skips ideas it cannot ground.
+
+    An idea is offered once per conversation. A suggestion still on screen (the same step,
+    suggested again on the next turn) keeps its ideas rather than burning fresh ones every
+    turn; it gets new ones when the customer's details change, and keeps the old ones if
+    every other idea has been used (a principle with nothing to say it with helps no one)."""
 
     used: set[str] = field(default_factory=set)
+    showing: dict[tuple[str, str], tuple[tuple, list[str]]] = field(default_factory=dict)
 
-    def render(self, step: Step, slots: dict[str, str], limit: int = IDEAS_PER_SUGGESTION) -> list[str]:
+    def render(
+        self, step: Step, slots: dict[str, str], limit: int = IDEAS_PER_SUGGESTION, card: tuple[str, str] | None = None
+    ) -> list[str]:
+        """Ideas for `step`; `card` (framework id, step id) names the suggestion they are shown on."""
+        signature = tuple(sorted(slots.items()))
+        current = self.showing.get(card) if card else None
+        if current is not None and current[0] == signature:
+            return list(current[1])
+        fresh = self._fresh(step, slots, limit)
+        if not fresh and current is not None:
+            return list(current[1])
+        if card is not None:
+            self.showing[card] = (signature, fresh)
+        return fresh
+
+    def keep_only(self, cards: set[tuple[str, str]]) -> None:
+        """Forget the ideas of suggestions no longer shown: if one comes back, it gets fresh ideas."""
+        for card in list(self.showing):
+            if card not in cards:
+                del self.showing[card]
+
+    def _fresh(self, step: Step, slots: dict[str, str], limit: int) -> list[str]:
         values = {**AGENT_SLOTS, **slots}
         out: list[str] = []
         for template in step.ideas:
@@ -117,5 +144,5 @@ def suggestion(
         name=step.name,
         principle=step.principle,
         why_now=why_now,
-        ideas=renderer.render(step, slots),
+        ideas=renderer.render(step, slots, card=(framework.id, step.id)),
     )

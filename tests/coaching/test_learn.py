@@ -40,7 +40,23 @@ def test_suggestions_follow_the_conversation(engine):
     assert analyses[1].learn_coverage["apologize"]
     assert analyses[2].learn_coverage["resolve"] and analyses[2].suggestions[0].step == "note"
     assert analyses[3].suggestions[0].step == "follow_up"
-    shown = [i for a in analyses for s in a.suggestions for i in s.ideas]
+    cards = {(s.framework, s.step, tuple(s.ideas)) for a in analyses for s in a.suggestions}
+    shown = [i for *_, ideas in cards for i in ideas]
+    assert len(shown) == len(set(shown))  # no idea on two different suggestions
+
+
+def test_a_suggestion_still_pending_keeps_its_ideas_and_never_runs_dry(engine):
+    """The agent does nothing the suggestions ask for many turns: each stays on screen with the
+    ideas it had (before, they ran dry after a turn or two), and no idea is on two suggestions."""
+    turns = [("customer", "Hi, can you tell me when my order 55102 will be delivered?")]
+    turns += [("agent", f"Thanks for waiting, still looking at this ({i}).") for i in range(6)]
+    analyses = run(engine, *turns)
+    for card in analyses[0].suggestions:
+        later = [next((s for s in a.suggestions if s.step == card.step), None) for a in analyses[1:]]
+        assert all(s is not None and s.ideas == card.ideas for s in later), card.step
+    assert any(card.ideas for card in analyses[0].suggestions)
+    cards = {(s.framework, s.step, tuple(s.ideas)) for a in analyses for s in a.suggestions}
+    shown = [i for *_, ideas in cards for i in ideas]
     assert len(shown) == len(set(shown))
 
 
