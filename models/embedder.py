@@ -7,17 +7,30 @@ sentence encoder, loaded from its wheel through sentence-transformers, offline.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from cachetools import LRUCache
+from transformers import AutoTokenizer
 
 from models.classifier import quantize_int8
 from models.network import base_encoder_path
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+
+def _load_torch(path: Path) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
 
 class SentenceEncoder:
@@ -32,22 +45,33 @@ class SentenceEncoder:
         (a dozen tokens don't split well over cores: one thread did 670 sentences/s to two
         threads' 500) and many sentences run side by side on `threads` workers (1,050/s on 2)."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
         path = base_encoder_path()
-        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.model: SentenceTransformer | None = None
         self._onnx = None
-        if backend == "int8":
-            self.model = quantize_int8(self.model)
-        elif backend == "onnx-int8":
-            from models.onnx_backend import export_sentence_encoder, sentence_encoder_forward
+        if backend == "onnx-int8":
+            from models.onnx_backend import sentence_encoder_file, sentence_encoder_forward
 
-            exported = export_sentence_encoder(self.model[0].auto_model, path / "model.safetensors")
+            exported = sentence_encoder_file(path / "model.safetensors")
+            if not exported.is_file():  # first use: export from the torch model, then let it go
+                from models.onnx_backend import export_sentence_encoder
+
+                export_sentence_encoder(_load_torch(path)[0].auto_model, path / "model.safetensors")
             self._onnx = sentence_encoder_forward(exported, threads=1)
+            # Only the tokenizer is needed now: the torch weights (90 MB) would never run.
+            self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+            config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
+            self.max_seq_length = int(config["max_seq_length"])
+            self.dimension = int(json.loads((path / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+        else:
+            self.model = _load_torch(path)
+            if backend == "int8":
+                self.model = quantize_int8(self.model)
+            self.model.eval()
+            self.tokenizer = self.model.tokenizer
+            self.max_seq_length = self.model.max_seq_length
+            self.dimension = int(self.model.get_embedding_dimension() or 384)
         self._workers = threads or torch.get_num_threads()
         self._pool: ThreadPoolExecutor | None = None
-        self.model.eval()
-        self.dimension = int(self.model.get_embedding_dimension() or 384)
         self.batch_size = batch_size
         self._cache: LRUCache[str, np.ndarray] = LRUCache(maxsize=max(cache_size, 1))
         self._lock = threading.Lock()
@@ -89,11 +113,12 @@ class SentenceEncoder:
         count cuts the encoder's time by about a quarter.  Each batch is still one `encode`
         call, so tokenisation, pooling and normalisation are the library's own (fp32 vectors
         equal its whole-list `encode` to ~1e-7)."""
-        token_ids = self.model.tokenizer(texts, truncation=True, max_length=self.model.max_seq_length)["input_ids"]
+        token_ids = self.tokenizer(texts, truncation=True, max_length=self.max_seq_length)["input_ids"]
         if self._onnx is not None:  # unpadded and alone: the same vector whatever the neighbours
             return np.concatenate(self._map(self._onnx_one, token_ids)).astype(np.float32, copy=False)
         lengths = [len(ids) for ids in token_ids]
         order = sorted(range(len(texts)), key=lengths.__getitem__)
+        assert self.model is not None
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):

@@ -43,6 +43,11 @@ def test_onnx_runtime_encoder_is_close_to_the_library_and_batch_independent(engi
     monkeypatch.setenv("COACHLINE_CACHE", str(tmp_path))
     onnx = SentenceEncoder(backend="onnx-int8", cache_size=1)
     assert onnx._onnx is not None and list(tmp_path.glob("sentence-encoder-*-int8.onnx"))
+    cached = SentenceEncoder(backend="onnx-int8", cache_size=1)  # export found: tokenizer only, no torch model
+    assert cached.model is None and cached.dimension == engine.encoder.dimension
+    reference_ids = engine.encoder.model.tokenizer(TEXTS, truncation=True, max_length=engine.encoder.max_seq_length)
+    assert cached.tokenizer(TEXTS, truncation=True, max_length=cached.max_seq_length) == reference_ids
+    np.testing.assert_array_equal(cached.encode(TEXTS), onnx.encode(TEXTS))
     together = onnx.encode(TEXTS)
     alone = np.stack([onnx.encode([text])[0] for text in reversed(TEXTS)])[::-1]
     np.testing.assert_array_equal(together, alone)
