@@ -19,6 +19,22 @@ def require_file(path: Path, what: str) -> Path:
     return path
 
 
+def per_label_table(
+    labels: Sequence[str], precision: Sequence[float], recall: Sequence[float], f1: Sequence[float],
+    support: Sequence[int],
+) -> dict:  # fmt: skip
+    """{label: {precision, recall, f1, support}}, rounded to 4 places: every report's table."""
+    return {
+        label: {
+            "precision": round(float(p), 4),
+            "recall": round(float(r), 4),
+            "f1": round(float(f), 4),
+            "support": int(s),
+        }
+        for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+    }
+
+
 def single_label_report(truth: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict:
     """Macro-F1 over `labels`, per-label P/R/F1/support, accuracy and a confusion matrix."""
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -29,15 +45,7 @@ def single_label_report(truth: Sequence[str], predicted: Sequence[str], labels: 
         "macro_f1": round(float(np.mean(f1)), 4),
         "accuracy": round(float(np.mean([t == p for t, p in zip(truth, predicted, strict=True)])), 4),
         "n": len(truth),
-        "per_label": {
-            label: {
-                "precision": round(float(p), 4),
-                "recall": round(float(r), 4),
-                "f1": round(float(f), 4),
-                "support": int(s),
-            }
-            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
-        },
+        "per_label": per_label_table(labels, precision, recall, f1, support),
         "confusion_matrix": {"rows_truth_cols_predicted": list(labels), "matrix": matrix.tolist()},
     }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.common import require_file, single_label_report, vader_sentiment
+from eval.common import per_label_table, require_file, single_label_report, vader_sentiment
 from models.classifier import EmotionClassifier
 from models.data import read_goemotions
 from models.labels import EKMAN_GROUPS, GOEMOTIONS_LABELS, SENTIMENT_GROUPS, SENTIMENT_LABELS, sentiment_target
@@ -36,19 +36,8 @@ def cross_fitted_macro_f1(truth: np.ndarray, probs: np.ndarray, seed: int = 0) -
 
 def _prf_table(names: tuple[str, ...] | list[str], truth: np.ndarray, predicted: np.ndarray) -> dict:
     precision, recall, f1 = per_label_prf(truth, predicted)
-    support = truth.sum(0)
-    return {
-        "macro_f1": round(float(f1.mean()), 4),
-        "per_label": {
-            name: {
-                "precision": round(float(p), 4),
-                "recall": round(float(r), 4),
-                "f1": round(float(f), 4),
-                "support": int(s),
-            }
-            for name, p, r, f, s in zip(names, precision, recall, f1, support, strict=True)
-        },
-    }
+    table = per_label_table(names, precision, recall, f1, truth.sum(0))
+    return {"macro_f1": round(float(f1.mean()), 4), "per_label": table}
 
 
 def evaluate_goemotions(classifier: EmotionClassifier, path: Path) -> dict:
