@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,6 +57,10 @@ class _Live:
     lock: asyncio.Lock
     loaded: bool = False  # state rebuilt from storage at least once
     record_id: int | None = None  # the stored conversation's row id, once known
+    # PII values seen in this conversation's turns (original -> replacement): a later turn's
+    # analysis can quote them (suggestion ideas use the customer's words, order, email ...).
+    # A state rebuilt from storage was built from redacted text, so it has none to add.
+    replacements: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ class LiveCoach:
                 except _StaleState:
                     live.state = await asyncio.to_thread(self._rebuild, tenant.id, conversation_id)
                     live.record_id = None
+                    live.replacements.clear()
                     continue
                 except BaseException:
                     # Not stored means not accepted: forget the turn so state matches storage.
@@ -163,7 +168,7 @@ class LiveCoach:
                 return replay
         expected_seq = len(live.state.turns)
         analysis = self.engine.add_turn(live.state, turn)
-        live.record_id = self._store(tenant, conversation_id, turn, analysis, expected_seq, client_key, live.record_id)
+        self._store(live, tenant, conversation_id, turn, analysis, expected_seq, client_key)
         return AddedTurn(analysis, expected_seq)
 
     def _replay(self, tenant: Tenant, conversation_id: str, turn: Turn, client_key: str) -> AddedTurn | None:
@@ -171,26 +176,31 @@ class LiveCoach:
             stored = find_turn_by_key(session, tenant.id, conversation_id, client_key)
             if stored is None:
                 return None
-            text = self.redactor.redact(turn.text, tenant.pii_mode)[0]  # type: ignore[arg-type]
+            text = self.redactor.redact(turn.text, tenant.pii_mode).text  # type: ignore[arg-type]
             if stored.role != turn.role or stored.text != text:
                 raise IdempotencyConflict(client_key)
             return AddedTurn(TurnAnalysis.model_validate(stored.analysis), stored.seq, replayed=True)
 
-    def _store(self, tenant: Tenant, conversation_id: str, turn: Turn, analysis: TurnAnalysis, expected_seq: int,
-               client_key: str | None, record_id: int | None = None) -> int:  # fmt: skip
-        """Store the turn at `expected_seq`; returns the conversation's row id. A writer that got
-        there first (another worker) shows up as a taken seq: _StaleState."""
-        text, replacements = self.redactor.redact(turn.text, tenant.pii_mode)  # type: ignore[arg-type]
-        stored_analysis = scrub(analysis.model_dump(mode="json", exclude_none=True), replacements)
+    def _store(self, live: _Live, tenant: Tenant, conversation_id: str, turn: Turn, analysis: TurnAnalysis,
+               expected_seq: int, client_key: str | None) -> None:  # fmt: skip
+        """Store the turn at `expected_seq`, redacted, its analysis scrubbed of every PII value
+        seen in the conversation. A writer that got there first (another worker) shows up as a
+        taken seq: _StaleState."""
+        redaction = self.redactor.redact(turn.text, tenant.pii_mode)  # type: ignore[arg-type]
+        seen = {**live.replacements, **redaction.replacements}
+        stored_analysis = replace(redaction, replacements=seen).apply(
+            analysis.model_dump(mode="json", exclude_none=True)
+        )
         try:
             with session_scope(self.sessions) as session:
-                if record_id is None:
-                    record_id = get_or_create_conversation(session, tenant.id, conversation_id).id
-                append_turn(session, record_id, role=turn.role, text=text, ts=turn.ts, agent_id=turn.agent_id,
-                            analysis=stored_analysis, client_key=client_key, seq=expected_seq)  # type: ignore[arg-type]  # fmt: skip
+                if live.record_id is None:
+                    live.record_id = get_or_create_conversation(session, tenant.id, conversation_id).id
+                append_turn(session, live.record_id, role=turn.role, text=redaction.text, ts=turn.ts,
+                            agent_id=turn.agent_id, analysis=stored_analysis, client_key=client_key,
+                            seq=expected_seq)  # type: ignore[arg-type]  # fmt: skip
         except IntegrityError as exc:  # a concurrent writer took the seq, the key or the conversation id
             raise _StaleState from exc
-        return record_id
+        live.replacements = seen
 
     async def conversation(self, tenant: Tenant, conversation_id: str) -> dict:
         """Stored turns with their analyses, the sentiment trajectory and L.E.A.R.N. coverage."""
@@ -224,5 +234,7 @@ class LiveCoach:
     async def handoff(self, tenant: Tenant, conversation_id: str) -> dict:
         if await asyncio.to_thread(self._stored_count, tenant.id, conversation_id) == 0:
             raise ConversationNotFound(conversation_id)
-        summary = self.engine.handoff((await self._current_slot(tenant.id, conversation_id)).state)
-        return scrub(summary, self.redactor.redact(" ".join(summary["customer_said"]), tenant.pii_mode)[1])  # type: ignore[return-value,arg-type]
+        live = await self._current_slot(tenant.id, conversation_id)
+        summary = self.engine.handoff(live.state)
+        said = self.redactor.redact(" ".join(summary["customer_said"]), tenant.pii_mode).replacements  # type: ignore[arg-type]
+        return scrub(summary, {**live.replacements, **said})  # type: ignore[return-value]

@@ -9,7 +9,8 @@ Modes: off (store as is), redact (`<EMAIL_ADDRESS>`), mask (`****1111`: last fou
 from __future__ import annotations
 
 import re
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 PiiMode = Literal["off", "redact", "mask"]
 ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS")
@@ -27,6 +28,55 @@ def _offline_tldextract() -> None:
     import tldextract.tldextract as extractor_module
 
     extractor_module.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A text as it may be stored, each PII value found mapped to its replacement (so copies
+    elsewhere, e.g. quoted in an analysis, can be scrubbed too), and where the text changed."""
+
+    text: str
+    replacements: dict[str, str] = field(default_factory=dict)
+    edits: tuple[tuple[int, int, int], ...] = ()  # (start, end, replacement length) in the original, in order
+
+    def position(self, original: int) -> int:
+        """Where an offset into the original text falls in the stored one (an offset inside a
+        replaced value falls inside its replacement)."""
+        shift = 0
+        for start, end, length in self.edits:
+            if original <= start:
+                break
+            if original < end:
+                return start + shift + min(original - start, length)
+            shift += length - (end - start)
+        return original + shift
+
+    def apply(self, analysis: Any) -> Any:
+        """`analysis` (JSON-like) as it may be stored with this text: PII values scrubbed, and
+        every span ({"start", "end", "text"}) re-pointed into the stored text."""
+        scrubbed = scrub(analysis, self.replacements)
+        return _move_spans(scrubbed, self) if self.edits else scrubbed
+
+
+def _move_spans(value: Any, redaction: Redaction) -> Any:
+    if isinstance(value, dict):
+        moved = {k: _move_spans(v, redaction) for k, v in value.items()}
+        if isinstance(moved.get("start"), int) and isinstance(moved.get("end"), int) and "text" in moved:
+            moved["start"], moved["end"] = redaction.position(moved["start"]), redaction.position(moved["end"])
+        return moved
+    if isinstance(value, list):
+        return [_move_spans(v, redaction) for v in value]
+    return value
+
+
+def _non_overlapping(found: list) -> list:
+    """Analyzer results with overlaps removed (the longer, then the higher-scoring, wins), in
+    text order: the anonymizer then replaces exactly these, so the edits are known."""
+    chosen: list = []
+    for result in sorted(found, key=lambda r: (-(r.end - r.start), -r.score, r.start)):
+        if all(result.end <= c.start or result.start >= c.end for c in chosen):
+            chosen.append(result)
+    return sorted(chosen, key=lambda r: r.start)
 
 
 class Redactor:
@@ -56,26 +106,27 @@ class Redactor:
         self.anonymizer = AnonymizerEngine()
 
     def __call__(self, text: str, mode: PiiMode = "redact") -> str:
-        return self.redact(text, mode)[0]
+        return self.redact(text, mode).text
 
-    def redact(self, text: str, mode: PiiMode = "redact") -> tuple[str, dict[str, str]]:
-        """The text as it may be stored, and each PII value found mapped to its replacement
-        (so copies of the value elsewhere, e.g. quoted in an analysis, can be scrubbed too)."""
+    def redact(self, text: str, mode: PiiMode = "redact") -> Redaction:
         if mode == "off" or not _MAY_HOLD_PII.search(text):
-            return text, {}
+            return Redaction(text)
         from presidio_anonymizer.entities import OperatorConfig
 
         found = self.analyzer.analyze(text=text, language="en", entities=list(ENTITIES), score_threshold=MIN_SCORE)
         if not found:
-            return text, {}
+            return Redaction(text)
+        found = _non_overlapping(found)
         if mode == "redact":
             operators = {"DEFAULT": OperatorConfig("replace")}
             replacements = {text[r.start : r.end]: f"<{r.entity_type}>" for r in found}
         else:
             operators = {"DEFAULT": OperatorConfig("custom", {"lambda": _keep_last_four})}
             replacements = {text[r.start : r.end]: _keep_last_four(text[r.start : r.end]) for r in found}
-        redacted = self.anonymizer.anonymize(text=text, analyzer_results=found, operators=operators).text
-        return redacted, replacements
+        result = self.anonymizer.anonymize(text=text, analyzer_results=found, operators=operators)
+        items = sorted(result.items, key=lambda item: item.start)
+        edits = tuple((r.start, r.end, item.end - item.start) for r, item in zip(found, items, strict=True))
+        return Redaction(result.text, replacements, edits)
 
 
 def scrub(value: object, replacements: dict[str, str]) -> object:

@@ -79,8 +79,10 @@ class Service:
 
     def stored_text(self) -> str:
         """Everything the database holds, as text: where planted PII must not appear."""
-        if self.url.startswith("sqlite"):
-            return Path(self.url.removeprefix("sqlite:///")).read_bytes().decode("latin-1")
+        if self.url.startswith("sqlite"):  # the file and its write-ahead log (recent commits live there)
+            database = Path(self.url.removeprefix("sqlite:///"))
+            files = [database, database.with_name(database.name + "-wal")]
+            return "\n".join(f.read_bytes().decode("latin-1") for f in files if f.exists())
         import sqlalchemy as sa
 
         engine = make_engine(self.url)

@@ -41,7 +41,8 @@ def test_off_and_invalid_cards(redactor: Redactor):
 def test_replacements_scrub_copies_in_an_analysis(redactor: Redactor):
     from app.pii.service import scrub
 
-    text, replacements = redactor.redact(f"my card is {PLANTED['card']}", "redact")
+    redaction = redactor.redact(f"my card is {PLANTED['card']}", "redact")
+    text, replacements = redaction.text, redaction.replacements
     analysis = {"cues": [{"span": {"text": f"card is {PLANTED['card']}"}}], "scores": [0.5, 1]}
     cleaned = scrub(analysis, replacements)
     assert PLANTED["card"] not in str(cleaned) and "<CREDIT_CARD>" in cleaned["cues"][0]["span"]["text"]
@@ -59,3 +60,24 @@ def test_text_that_cannot_hold_pii_skips_the_analyser_but_letter_only_ipv6_does_
     assert "fe80::abcd:ef12" not in redactor("my address is fe80::abcd:ef12", "redact")
     assert "fe::ab" not in redactor("router says fe::ab is blocked", "redact")
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("mode", ["redact", "mask"])
+def test_spans_are_re_pointed_into_the_stored_text(redactor: Redactor, mode: str):
+    """An analysis's spans were found in the original text; stored next to the redacted text
+    they must still cover the same words."""
+    text = f"Mail {PLANTED['email']} or call {PLANTED['phone']}, my order 44721 never arrived!"
+    words = ["Mail", "call", "order 44721 never arrived", "!"]
+    analysis = {"cues": [{"span": {"start": text.index(w), "end": text.index(w) + len(w), "text": w}} for w in words]}
+    inside = text.index(PLANTED["email"]) + 3
+    analysis["cues"].append({"span": {"start": inside, "end": inside + 4, "text": text[inside : inside + 4]}})
+    redaction = redactor.redact(text, mode)
+    stored = redaction.apply(analysis)
+    assert PLANTED["email"] not in str(stored) and PLANTED["email"] not in redaction.text
+    for cue, word in zip(stored["cues"], words, strict=False):
+        span = cue["span"]
+        assert redaction.text[span["start"] : span["end"]] == word
+    inner = stored["cues"][-1]["span"]  # a span inside a replaced value stays inside its replacement
+    replacement = redaction.replacements[PLANTED["email"]]
+    start = redaction.text.index(replacement)
+    assert start <= inner["start"] <= inner["end"] <= start + len(replacement)
