@@ -3,6 +3,7 @@ and reached through `app.state` accessors (app/api/deps.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_wait_s=settings.batch_max_wait_ms / 1000, on_batch=BATCH_SIZE.observe,
         )  # fmt: skip
         app.state.feed = feed = TurnFeed(app.state.sessions, poll_interval_s=settings.stream_poll_ms / 1000)
-        app.state.live = LiveCoach(coach, app.state.sessions, app.state.redactor, batcher, feed)
+        app.state.live = live = LiveCoach(coach, app.state.sessions, app.state.redactor, batcher, feed)
+        await asyncio.to_thread(live.learn_stored_macros, settings.macro_warmup_turns)
         yield
         await feed.close()
         await batcher.close()

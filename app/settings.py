@@ -29,6 +29,12 @@ class Settings(BaseSettings):
         0.0, description="micro-batching: longest wait to fill a batch; 0: take what is queued, never wait"
     )
     rate_limit_per_minute: int = Field(600, description="requests per API key per minute (0: no limit)")
+    macro_warmup_turns: int = Field(
+        2000,
+        ge=0,
+        description="at start-up the latest this many stored agent turns teach the macro memory "
+        "(a team's own macros are recognised again after a restart; 0: start empty)",
+    )
     key_cache_seconds: float = Field(
         5.0,
         ge=0,

@@ -94,7 +94,8 @@ class _TenantMacros:
 
 class MacroMemory:
     """Agent sentences seen per tenant, to spot a team's own macros by near-duplicates
-    across conversations.  In memory here; the service persists what it feeds it."""
+    across conversations.  In memory; the service stores every agent turn and re-teaches it
+    from the latest ones at start-up (`LiveCoach.learn_stored_macros`)."""
 
     def __init__(self, threshold: float = NEAR_DUPLICATE, max_per_tenant: int = 50_000) -> None:
         self.threshold = threshold

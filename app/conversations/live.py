@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.batching import MicroBatcher
 from app.coaching.analysis import TurnAnalysis
-from app.coaching.conversation import Turn
+from app.coaching.conversation import Conversation, Turn
 from app.coaching.engine import CoachingEngine, ConversationState, trajectory
 from app.conversations.feed import TurnFeed
 from app.conversations.service import (
@@ -27,6 +27,7 @@ from app.conversations.service import (
     get_conversation,
     get_or_create_conversation,
     list_turns,
+    recent_agent_turns,
     turn_count,
 )
 from app.metrics import record_analysis
@@ -87,6 +88,21 @@ class LiveCoach:
         """The batcher's work: one model call for many turns fills the engine's caches."""
         engine.warm_turns(turns)
         return [None] * len(turns)
+
+    def learn_stored_macros(self, limit: int) -> int:
+        """Feed the latest `limit` stored agent turns to the macro memory (a team's macros are
+        known again after a restart, or to a new worker); returns the sentences learned."""
+        if limit <= 0:
+            return 0
+        with session_scope(self.sessions) as session:
+            rows = recent_agent_turns(session, limit)
+        conversations: dict[tuple[str, str], Conversation] = {}
+        for tenant_id, conversation_id, text in rows:
+            key = (tenant_id, conversation_id)
+            if key not in conversations:
+                conversations[key] = Conversation(conversation_id=conversation_id, tenant=tenant_id)
+            conversations[key].turns.append(Turn(role="agent", text=text))
+        return self.engine.learn_macros(conversations.values())
 
     def _slot(self, tenant_id: str, conversation_id: str) -> _Live:
         key = (tenant_id, conversation_id)

@@ -82,3 +82,15 @@ def find_turn_by_key(session: Session, tenant_id: str, external_id: str, client_
             TurnRecord.client_key == client_key,
         )
     )
+
+
+def recent_agent_turns(session: Session, limit: int) -> list[tuple[str, str, str]]:
+    """(tenant, conversation id, text) of the latest `limit` stored agent turns, oldest first."""
+    rows = session.execute(
+        select(ConversationRecord.tenant_id, ConversationRecord.external_id, TurnRecord.text)
+        .join(ConversationRecord, TurnRecord.conversation_id == ConversationRecord.id)
+        .where(TurnRecord.role == "agent")
+        .order_by(TurnRecord.id.desc())
+        .limit(limit)
+    ).all()
+    return [(tenant, conversation, text) for tenant, conversation, text in reversed(rows)]

@@ -37,6 +37,9 @@ def coach_serve(database_url: str, model: Path, log: Path) -> Iterator[tuple[str
             process.wait(timeout=30)
 
 
+MACRO = "Our billing team will review your request and reply within two business days."
+
+
 def test_sigkill_and_restart_lose_no_accepted_turn(tiny_artifact: Path, tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'coach.db'}"
     log = tmp_path / "serve.log"
@@ -52,6 +55,10 @@ def test_sigkill_and_restart_lose_no_accepted_turn(tiny_artifact: Path, tmp_path
         planted = httpx.post(f"{base}/v1/conversations/r-2/turns", headers=auth(key),
                              json={"role": "customer", "text": f"mail {EMAIL}, card {CARD}"})  # fmt: skip
         assert planted.status_code == 201
+        for conversation in ("m-1", "m-2"):  # the team's macro, used in two conversations
+            macro = httpx.post(f"{base}/v1/conversations/{conversation}/turns", headers=auth(key),
+                               json={"role": "agent", "text": MACRO})  # fmt: skip
+            assert macro.status_code == 201
         process.send_signal(signal.SIGKILL)  # no shutdown hooks, no flushing: a crash
         process.wait(timeout=30)
     with coach_serve(url, tiny_artifact, log) as (base, _):
@@ -61,6 +68,10 @@ def test_sigkill_and_restart_lose_no_accepted_turn(tiny_artifact: Path, tmp_path
         after = httpx.post(f"{base}/v1/conversations/r-1/turns", headers=auth(key),
                            json={"role": "customer", "text": "still there?"})  # fmt: skip
         assert after.status_code == 201 and after.json()["index"] == 6  # state rebuilt from storage
+        # The macro memory was taught again from the stored agent turns at start-up.
+        reused = httpx.post(f"{base}/v1/conversations/m-3/turns", headers=auth(key),
+                            json={"role": "agent", "text": MACRO})  # fmt: skip
+        assert reused.json()["agent"]["sentences"][0]["templated"]["signals"]["macro"] > 0
     logged = log.read_text()
     assert "Traceback" not in logged and "POST /v1/conversations/r-1/turns" in logged  # the log is really there
     assert EMAIL not in logged and CARD not in logged
