@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,7 @@ REPEATED_QUESTION = 0.7  # cosine between two customer questions asking the same
 RETOLD_STORY = 0.85
 POLICY_MEANING = 0.65
 COUNTER_MARGIN = 0.05  # by meaning, a sentence must be this much nearer a phrase than any counter-example
+BULK = 16  # texts per model from which a warm-up runs the two models side by side
 LEARN = ("listen", "empathize", "apologize", "resolve", "note")
 _INSTRUCTION = re.compile(
     r"\b(try|restart|reinstall|reboot|clear (your|the)|log (out|in)|sign (out|in)|go to|click|tap|make sure|"
@@ -86,6 +88,7 @@ class ConversationState:
     customer_questions: list[tuple[int, np.ndarray]] = field(default_factory=list)
     customer_stories: list[tuple[int, np.ndarray]] = field(default_factory=list)
     customer_lengths: list[int] = field(default_factory=list)
+    customer_words: list[set[str]] = field(default_factory=list)  # content words of each customer turn
     customer_text: str = ""
     agent_run: int = 0  # agent sentences since the customer last spoke
     status_missing: list[str] = field(default_factory=list)  # proactive-update parts the last status lacked
@@ -144,8 +147,15 @@ class CoachingEngine:
     def warm_turns(self, turns: Sequence[Turn]) -> None:
         """Fill the model caches with one bulk call per model, asking for exactly the texts
         `add_turn` will ask for these turns."""
-        self.classifier.predict([t.text for t in turns if t.role == "customer"])
-        self.encoder.encode(encoder_texts(turns))
+        customer, sentences = [t.text for t in turns if t.role == "customer"], encoder_texts(turns)
+        if min(len(customer), len(sentences)) < BULK:  # a live turn or two: not worth a thread
+            self.classifier.predict(customer)
+            self.encoder.encode(sentences)
+            return
+        with ThreadPoolExecutor(1) as side:  # the two models side by side: each leaves cores idle
+            classified = side.submit(self.classifier.predict, customer)
+            self.encoder.encode(sentences)
+            classified.result()
 
     def learn_macros(self, conversations: Iterable[Conversation], tenant: str = "default") -> int:
         """Feed past traffic to the macro memory without analysing it; returns sentences added.
@@ -230,6 +240,7 @@ class CoachingEngine:
 
         n_words = len(words(text))
         state.customer_lengths.append(n_words)
+        state.customer_words.append(content_words(text))
         state.customer_questions.extend((index, vector) for _, vector in questions)
         if story is not None:
             state.customer_stories.append((index, story))
@@ -405,9 +416,10 @@ class CoachingEngine:
             self.macros.add(state.tenant, state.conversation_id, [s.text for s in spans], vectors)
         return AgentTurnAnalysis(sentences=sentences, flags=flags, learn_steps=learn_steps)
 
-    def _recent_customer_words(self, state: ConversationState) -> set[str]:
-        recent = [t.text for t in state.turns[:-1] if t.role == "customer"][-2:]
-        return set().union(*(content_words(t) for t in recent)) if recent else set()
+    @staticmethod
+    def _recent_customer_words(state: ConversationState) -> set[str]:
+        """Content words of the last two customer turns."""
+        return set().union(*state.customer_words[-2:])
 
     def _policy(
         self, sentence: str, nearest: tuple[float, tuple[PhraseLibrary, Phrase] | None], counter: float

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from app.coaching.analysis import Span
 
@@ -130,6 +131,13 @@ STOPWORDS = frozenset(
 
 def split_sentences(text: str) -> list[Span]:
     """Sentence spans (regex: punctuation then a capital, or a line break)."""
+    return list(_split_sentences(text))
+
+
+@lru_cache(maxsize=16_384)
+def _split_sentences(text: str) -> tuple[Span, ...]:
+    # Cached: a turn's text is split for the encoder warm-up, the macro memory and the
+    # analysis, and agents send the same lines all day. Spans are never mutated.
     spans: list[Span] = []
     start = 0
     for match in [*_SENTENCE_END.finditer(text), None]:
@@ -141,7 +149,7 @@ def split_sentences(text: str) -> list[Span]:
             spans.append(Span(start=offset, end=offset + len(stripped), text=stripped))
         if match:
             start = match.end()
-    return spans
+    return tuple(spans)
 
 
 def words(text: str) -> list[str]:
