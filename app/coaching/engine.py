@@ -37,6 +37,7 @@ from models.classifier import EmotionClassifier, EmotionPrediction
 from models.embedder import SentenceEncoder
 
 UPSET_STATES = frozenset({"frustration", "anger", "disappointment", "anxiety"})
+STOCK_LIBRARY = 0.5  # library signal from which a sentence counts as a stock line of its category
 ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing"})
 UPSET_CUES = frozenset({"waiting", "repeat_story", "churn", "abuse", "escalation", "shouting", "complaint"})
 STATE_CUE_MIN = 0.4
@@ -364,7 +365,11 @@ class CoachingEngine:
                 )
                 continue
             sentences.append(AgentSentence(span=span, templated=score))
-            stock = category in ROBOTIC_CATEGORIES or score.signals["library"] >= 0.8
+            # Stock = the sentence itself reads like a stock line (not merely its nearest one,
+            # at any distance, being a stock apology: a long, concrete sentence is "canned" by
+            # form alone and must not be called robotic for it).
+            library = score.signals["library"]
+            stock = (library >= STOCK_LIBRARY and category in ROBOTIC_CATEGORIES) or library >= 0.8
             if score.flag and upset and not personal and stock:
                 what = (category or "stock phrasing").replace("_", " ")
                 flags.append(

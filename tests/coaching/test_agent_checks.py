@@ -24,6 +24,18 @@ def test_personal_apology_is_not_robotic(engine):
     assert not any(s.templated.flag for s in agent.sentences)
 
 
+def test_a_long_concrete_sentence_is_not_robotic_for_its_length(engine):
+    """Long sentences score as possibly pasted ("form"), and every sentence has *some* nearest
+    stock line: neither makes a concrete action robotic."""
+    fed_up = ("customer", "This is the third time I'm writing about the export crash, I'm really fed up.")
+    for concrete in (
+        "I've logged this bug with clear steps to reproduce and I'll follow up within 48 hours.",
+        "I've refunded the duplicate charge and you'll see it back on your card in 3-5 days.",
+    ):
+        assert "robotic" not in flag_kinds(run(engine, fed_up, ("agent", concrete))[1]), concrete
+    assert "robotic" in flag_kinds(run(engine, fed_up, ("agent", "Thank you for your patience."))[1])
+
+
 def test_stock_phrase_to_a_calm_customer_is_templated_but_not_robotic(engine):
     agent = run(engine, ("customer", "Hi, what are your opening hours?"), ("agent", "Thank you for contacting us."))[1]
     assert agent.agent.sentences[0].templated.flag
