@@ -32,7 +32,14 @@ from app.coaching.frameworks import CoachingLibrary, Phrase, PhraseLibrary, load
 from app.coaching.learn import FEELING, FrameworkMatcher, IdeaRenderer, suggestion
 from app.coaching.phrases import PhraseIndex
 from app.coaching.templated import MacroMemory, TemplatedScorer
-from app.coaching.text import CustomerDetails, content_words, is_question, split_sentences, words
+from app.coaching.text import (
+    CustomerDetails,
+    blank_placeholders,
+    content_words,
+    is_question,
+    split_sentences,
+    words,
+)
 from models.classifier import EmotionClassifier, EmotionPrediction
 from models.embedder import SentenceEncoder
 
@@ -97,6 +104,7 @@ class ConversationState:
     coverage: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(LEARN, False))
     # Steps done since the customer last showed a need for them (empathy is owed per upset).
     empathized_since_upset: bool = True
+    listened_since_customer: bool = True  # the agent played back what the customer last said
     apologized_since_upset: bool = True
     framework_steps: dict[str, set[str]] = field(default_factory=dict)
     sentiment_points: list[float] = field(default_factory=list)
@@ -247,6 +255,7 @@ class CoachingEngine:
             state.customer_stories.append((index, story))
         state.customer_text += "\n" + text
         state.agent_run = 0
+        state.listened_since_customer = False
         state.details.update(text)
         sentiment = prediction.sentiment.scores
         point = round(sentiment["positive"] - sentiment["negative"], 4)
@@ -479,6 +488,8 @@ class CoachingEngine:
             state.empathized_since_upset = True
         if "apologize" in learn_steps:
             state.apologized_since_upset = True
+        if "listen" in learn_steps:
+            state.listened_since_customer = True
         for framework_id in self.library.frameworks:
             covered = self.matcher.covered(framework_id, sentences)
             if covered:
@@ -539,7 +550,8 @@ class CoachingEngine:
                     f"something went wrong for them ({read})",
                 ),
             )
-        if {"repeat_story", "repeated_question"} & set(kinds) or label == "confusion":
+        unsure = {"repeat_story", "repeated_question", "confusion"} & set(kinds)  # confusion: a confident state cue
+        if unsure and not state.listened_since_customer:
             cue = kinds.get("repeat_story") or kinds.get("repeated_question")
             add("learn", "listen", _why(cue, f"customer seems unsure ({read})"))
         if not state.coverage["resolve"]:
@@ -583,8 +595,9 @@ def lexicon_cues(library: CoachingLibrary, text: str) -> list[Cue]:
 
 
 def shouting(text: str) -> list[Cue]:
-    caps = [m for m in _SHOUT_WORD.finditer(text) if m.group(0) not in _KNOWN_ACRONYMS]
-    letters = [c for c in text if c.isalpha()]
+    words_only = blank_placeholders(text)  # "#PHONENUMBER#" or "<CREDIT_CARD>" is nobody shouting
+    caps = [m for m in _SHOUT_WORD.finditer(words_only) if m.group(0) not in _KNOWN_ACRONYMS]
+    letters = [c for c in words_only if c.isalpha()]
     bangs = re.search(r"[!?]*![!?]*!+[!?]*", text)
     mostly_caps = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6
     if len(caps) >= 3 or mostly_caps:

@@ -156,7 +156,13 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-_PLACEHOLDER = re.compile(r"#[A-Z_]+[#?]|\{\{[^}]*\}\}")  # anonymiser / macro placeholders: not words
+# Anonymiser, redaction and macro placeholders (#NAME#, <EMAIL_ADDRESS>, [ORDER_ID], {{name}}): not words.
+_PLACEHOLDER = re.compile(r"#[A-Z_]+[#?]|<[A-Z_]{2,}>|\[[A-Z_]{2,}\]|\{\{[^}]*\}\}")
+
+
+def blank_placeholders(text: str) -> str:
+    """`text` with placeholders blanked out, same length (offsets into it stay valid)."""
+    return _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def content_words(text: str) -> set[str]:

@@ -42,6 +42,7 @@ def test_lexical_cues_fire(engine, text, kind):
         "My manager asked me to order these for the team.",
         "Could I get a refund for the extra ticket?",
         "The parcel arrived this morning, thanks.",
+        "Cpf #PHONENUMBER# Telephone #PHONENUMBER#, mail <EMAIL_ADDRESS>",  # placeholders are not shouting
     ],
 )
 def test_plain_turns_raise_no_word_cues(engine, text):

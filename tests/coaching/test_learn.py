@@ -12,6 +12,20 @@ def test_learn_steps_are_detected_and_look_alikes_are_not():
     assert "empathize" not in matcher.covered("learn", ["I understand your frustration."])
     assert "resolve" in matcher.covered("learn", ["I've refunded the charge; you'll see it within 3 days."])
     assert "note" in matcher.covered("learn", ["I've noted this on your account and I'll follow up tomorrow."])
+    assert "listen" in matcher.covered("learn", ["So your parcel never arrived, is that right?"])
+    assert "listen" not in matcher.covered("learn", ["It seems you're busy, so I'm going to close the chat."])
+
+
+def test_listen_is_suggested_until_the_agent_plays_back_what_the_customer_said(engine):
+    analyses = run(
+        engine,
+        ("customer", "I don't understand these charges on my bill, what is this extra line for?"),
+        ("agent", "Let me check your account."),
+        ("agent", "So you're asking about the extra line on this month's bill?"),
+    )
+    assert "confusion" in {c.kind for c in analyses[0].customer.cues}  # as in seed scenario 5
+    assert "listen" in [s.step for s in analyses[1].suggestions]
+    assert "listen" not in [s.step for s in analyses[2].suggestions]
 
 
 def test_ideas_are_grounded_and_never_repeat():
