@@ -281,6 +281,9 @@ class CoachingEngine:
         unsure = customer_state.source == "model" and customer_state.score < STATE_CUE_MIN
         if label in {"neutral", "satisfied"} or unsure:
             return []
+        emotions = prediction.emotions
+        if label == "confusion" and emotions.get("curiosity", 0.0) > emotions.get("confusion", 0.0):
+            return []  # the state groups curiosity with confusion: this is a question asked, not confusion
         severity = "alert" if label == "anger" else "warn" if label in UPSET_STATES else "info"
         if customer_state.source == "cues":
             reason = f"customer's words: {customer_state.reason}"
@@ -554,8 +557,10 @@ class CoachingEngine:
         if unsure and not state.listened_since_customer:
             cue = kinds.get("repeat_story") or kinds.get("repeated_question")
             add("learn", "listen", _why(cue, f"customer seems unsure ({read})"))
+        satisfied = label == "satisfied" and last.state.score >= STATE_CUE_MIN
         if not state.coverage["resolve"]:
-            add("learn", "resolve", "no concrete action, option or timeline offered yet")
+            if not satisfied:  # a thanked-and-done customer needs no "offer an action" prompt
+                add("learn", "resolve", "no concrete action, option or timeline offered yet")
         elif not state.coverage["note"]:
             add("learn", "note", "a fix is on the table: document it and say when you'll follow up")
         elif not state.covered("closing_loop", "follow_up"):

@@ -27,6 +27,7 @@ LONG = (
         ("This is a joke, I want my money back.", "complaint"),
         ("You still charged me after I cancelled.", "complaint"),
         ("My parcel still hasn't arrived.", "complaint"),
+        ("Wait, why was I charged twice? That makes no sense.", "complaint"),
     ],
 )
 def test_lexical_cues_fire(engine, text, kind):
@@ -74,6 +75,15 @@ def test_cues_set_the_state_only_when_the_model_reads_calm(engine):
     upset = engine.classifier.predict(["I'm absolutely furious, this is the worst service I've ever had."])[0]
     state, _ = support_state(engine.library, upset, [abuse])
     assert state.source == "model"  # the model already sees it: its reading stands
+
+
+def test_a_plain_question_is_not_confusion_but_being_lost_is(engine):
+    """The model's confusion state includes GoEmotions' curiosity: a customer asking with
+    interest gets no confusion cue (and no Listen prompt); one who says they are lost does."""
+    asked = run(engine, ("customer", "Plans are monthly, right?"))[0]
+    assert "confusion" not in cue_kinds(asked) and "listen" not in [s.step for s in asked.suggestions]
+    lost = run(engine, ("customer", "I'm confused, which plan am I on?"))[0]
+    assert "confusion" in cue_kinds(lost) and "listen" in [s.step for s in lost.suggestions]
 
 
 def test_emotion_state_cue_carries_model_evidence(engine):

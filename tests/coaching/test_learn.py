@@ -89,3 +89,12 @@ def test_incremental_equals_whole_conversation(engine):
     one_by_one = [engine.add_turn(state, turn) for turn in conversation.turns]
     bulk = engine.analyze_many([conversation])[0]
     assert [a.model_dump() for a in one_by_one] == [a.model_dump() for a in whole] == [a.model_dump() for a in bulk]
+
+
+def test_no_resolve_prompt_for_a_customer_who_is_thanking_you(engine):
+    question = run(engine, ("customer", "Can you tell me when my order 4471 ships?"))[0]
+    assert "resolve" in [s.step for s in question.suggestions]
+    done = run(engine, ("customer", "Can you tell me when my order 4471 ships?"), ("agent", "It ships today."),
+               ("customer", "Perfect, thank you so much for your help!"))[2]  # fmt: skip
+    assert done.customer.state.label == "satisfied"
+    assert "resolve" not in [s.step for s in done.suggestions]
