@@ -14,6 +14,7 @@ def test_learn_steps_are_detected_and_look_alikes_are_not():
     assert "note" in matcher.covered("learn", ["I've noted this on your account and I'll follow up tomorrow."])
     assert "listen" in matcher.covered("learn", ["So your parcel never arrived, is that right?"])
     assert "listen" not in matcher.covered("learn", ["It seems you're busy, so I'm going to close the chat."])
+    assert "listen" not in matcher.covered("learn", ["So if you want to try a new class, book it in the app."])
 
 
 def test_listen_is_suggested_until_the_agent_plays_back_what_the_customer_said(engine):
