@@ -80,6 +80,7 @@ _STATUS = re.compile(
     r"behind schedule|update (on|about) your|service (disruption|interruption)|known issue)\b",
     re.I,
 )
+_DATA = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")  # an email or a link typed as a reply
 _SHOUT_WORD = re.compile(r"\b[A-Z]{3,}\b")
 _KNOWN_ACRONYMS = frozenset({"USA", "USB", "ATM", "PDF", "URL", "API", "SMS", "ETA", "FAQ", "CEO", "VAT", "UPS", "DHL"})
 
@@ -297,6 +298,8 @@ class CoachingEngine:
         n = len(words(text))
         if n == 0 or n > 3 or not state.customer_lengths or prediction.sentiment.label == "positive":
             return []
+        if not any(w.isalpha() for w in words(_DATA.sub(" ", blank_placeholders(text)))):
+            return []  # an email, a number, an order id: data the agent asked for, not disengagement
         earlier = max(state.customer_lengths[-3:])
         if earlier < 12:
             return []

@@ -99,6 +99,9 @@ def test_short_answer_after_a_long_message(engine):
     assert "short_answer" in cue_kinds(analyses[2])
     short_first = run(engine, ("customer", "hi"), ("agent", "Hello!"), ("customer", "ok."))
     assert "short_answer" not in cue_kinds(short_first[2])
+    for data in ("48213", "#EMAIL#", "ann@example.com"):  # answering with what was asked is not disengaging
+        answered = run(engine, LONG, ("agent", "Can you share the order number?"), ("customer", data))
+        assert "short_answer" not in cue_kinds(answered[2]), data
 
 
 def test_repeated_question_is_matched_by_meaning(engine):
