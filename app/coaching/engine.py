@@ -45,6 +45,7 @@ from models.embedder import SentenceEncoder
 
 UPSET_STATES = frozenset({"frustration", "anger", "disappointment", "anxiety"})
 STOCK_LIBRARY = 0.5  # library signal from which a sentence counts as a stock line of its category
+NOT_ROBOTIC_CATEGORIES = frozenset({"greeting", "hold", "verification"})  # routine, not tone-deaf
 ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing"})
 UPSET_CUES = frozenset({"waiting", "repeat_story", "churn", "abuse", "escalation", "shouting", "complaint"})
 STATE_CUE_MIN = 0.4
@@ -384,7 +385,8 @@ class CoachingEngine:
             # at any distance, being a stock apology: a long, concrete sentence is "canned" by
             # form alone and must not be called robotic for it).
             library = score.signals["library"]
-            stock = (library >= STOCK_LIBRARY and category in ROBOTIC_CATEGORIES) or library >= 0.8
+            stock = library >= STOCK_LIBRARY and category in ROBOTIC_CATEGORIES
+            stock = stock or (library >= 0.8 and category not in NOT_ROBOTIC_CATEGORIES)
             if score.flag and upset and not personal and stock:
                 what = (category or "stock phrasing").replace("_", " ")
                 flags.append(

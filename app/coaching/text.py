@@ -260,6 +260,8 @@ class CustomerDetails:
         add(self.products, [p.lower() for p in _PRODUCT.findall(text) if p.lower() not in STOPWORDS])
         add(self.emails, _EMAIL.findall(text))
         add(self.phones, [p for p in _PHONE.findall(text) if sum(c.isdigit() for c in p) >= 8])
+        # Ideas quote the customer: placeholders ("#NAME# A wrong charge...") are not their words.
+        text = re.sub(r"[ \t]{2,}", " ", _PLACEHOLDER.sub(" ", text)).strip()
         problem = [
             s.text
             for s in split_sentences(text)

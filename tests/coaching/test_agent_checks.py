@@ -34,6 +34,7 @@ def test_a_long_concrete_sentence_is_not_robotic_for_its_length(engine):
     ):
         assert "robotic" not in flag_kinds(run(engine, fed_up, ("agent", concrete))[1]), concrete
     assert "robotic" in flag_kinds(run(engine, fed_up, ("agent", "Thank you for your patience."))[1])
+    assert "robotic" not in flag_kinds(run(engine, fed_up, ("agent", "Hi Ann!"))[1])  # a greeting is routine
 
 
 def test_stock_phrase_to_a_calm_customer_is_templated_but_not_robotic(engine):

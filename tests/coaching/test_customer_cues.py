@@ -72,6 +72,8 @@ def test_cues_set_the_state_only_when_the_model_reads_calm(engine):
     assert (state.label, state.source, sentiment.label) == ("anger", "cues", "negative")
     assert "abuse" in state.reason
     assert support_state(engine.library, calm, [])[0].source == "model"
+    churn = Cue(kind="churn", span=Span(start=0, end=6, text="cancel"), reason="wants to cancel")
+    assert support_state(engine.library, calm, [churn])[0].source == "model"  # a calm cancellation request
     upset = engine.classifier.predict(["I'm absolutely furious, this is the worst service I've ever had."])[0]
     state, _ = support_state(engine.library, upset, [abuse])
     assert state.source == "model"  # the model already sees it: its reading stands

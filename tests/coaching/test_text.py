@@ -23,3 +23,10 @@ def test_second_person_and_placeholders():
     assert second_person("I was charged for my order") == "you were charged for your order"
     assert second_person("the third time I'm asking, I’ve waited") == "the third time you're asking, you've waited"
     assert "name" not in content_words("Hi #NAME#, thanks for waiting")
+
+
+def test_details_leave_placeholders_out_of_the_customers_words():
+    details = CustomerDetails()
+    details.update("#NAME# A wrong charge has been made to my account.")
+    assert "#NAME#" not in (details.issue or "") and "#NAME#" not in (details.quote or "")
+    assert "wrong charge" in (details.issue or "")
