@@ -1,4 +1,7 @@
-"""Dependencies: the objects built once in the lifespan, reached through `app.state`."""
+"""Dependencies: the objects built once in the lifespan, reached through `app.state`.
+
+The trivial ones are `async def`: FastAPI runs a plain `def` dependency in its thread pool, a
+thread hop per dependency per request for what is an attribute read."""
 
 from __future__ import annotations
 
@@ -19,11 +22,11 @@ from app.tenants.service import authenticate
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_coach(request: Request) -> CoachingEngine:
+async def get_coach(request: Request) -> CoachingEngine:
     return request.app.state.coach
 
 
@@ -65,11 +68,11 @@ def _authenticate(sessions: sessionmaker[Session], secret: str) -> ApiKey | None
 ApiKeyDep = Annotated[ApiKey, Depends(get_api_key)]
 
 
-def get_tenant(key: ApiKeyDep) -> Tenant:
+async def get_tenant(key: ApiKeyDep) -> Tenant:
     return key.tenant
 
 
-def get_coaching_tenant(key: ApiKeyDep) -> Tenant:
+async def get_coaching_tenant(key: ApiKeyDep) -> Tenant:
     """The tenant of a key allowed to add turns (scope "coach")."""
     if key.scope != "coach":
         raise ApiError(403, "read_only_key", f"key {key.id} is read-only; add turns with a key made by "

@@ -28,7 +28,7 @@ ConversationId = Annotated[
 ]  # fmt: skip
 
 
-def get_live(request: Request) -> LiveCoach:
+async def get_live(request: Request) -> LiveCoach:
     return request.app.state.live
 
 
