@@ -22,10 +22,10 @@ from app.coaching.conversation import Conversation, Turn
 from app.coaching.engine import CoachingEngine, ConversationState, trajectory
 from app.conversations.feed import TurnFeed
 from app.conversations.service import (
-    append_turn,
     find_turn_by_key,
     get_conversation,
     get_or_create_conversation,
+    insert_turn,
     list_turns,
     recent_agent_turns,
     turn_count,
@@ -207,16 +207,16 @@ class LiveCoach:
         stored_analysis = replace(redaction, replacements=seen).apply(
             analysis.model_dump(mode="json", exclude_none=True)
         )
+        record_id = live.record_id
         try:
             with session_scope(self.sessions) as session:
-                if live.record_id is None:
-                    live.record_id = get_or_create_conversation(session, tenant.id, conversation_id).id
-                append_turn(session, live.record_id, role=turn.role, text=redaction.text, ts=turn.ts,
-                            agent_id=turn.agent_id, analysis=stored_analysis, client_key=client_key,
-                            seq=expected_seq)  # type: ignore[arg-type]  # fmt: skip
+                if record_id is None:
+                    record_id = get_or_create_conversation(session, tenant.id, conversation_id).id
+                insert_turn(session, record_id, expected_seq, role=turn.role, text=redaction.text, ts=turn.ts,
+                            agent_id=turn.agent_id, analysis=stored_analysis, client_key=client_key)  # fmt: skip
         except IntegrityError as exc:  # a concurrent writer took the seq, the key or the conversation id
             raise _StaleState from exc
-        live.replacements = seen
+        live.record_id, live.replacements = record_id, seen  # committed: now they hold
 
     async def conversation(self, tenant: Tenant, conversation_id: str) -> dict:
         """Stored turns with their analyses, the sentiment trajectory and L.E.A.R.N. coverage."""

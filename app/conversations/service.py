@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.conversations.models import ConversationRecord, TurnRecord
+from app.tenants.models import utcnow
 
 
 def get_conversation(session: Session, tenant_id: str, external_id: str) -> ConversationRecord | None:
@@ -94,3 +95,32 @@ def recent_agent_turns(session: Session, limit: int) -> list[tuple[str, str, str
         .limit(limit)
     ).all()
     return [(tenant, conversation, text) for tenant, conversation, text in reversed(rows)]
+
+
+def insert_turn(
+    session: Session,
+    conversation_id: int,
+    seq: int,
+    *,
+    role: str,
+    text: str,
+    ts: datetime | None = None,
+    agent_id: str | None = None,
+    analysis: dict | None = None,
+    client_key: str | None = None,
+) -> None:
+    """`append_turn` for a caller that knows the seq and needs no object back: one INSERT, no
+    unit-of-work bookkeeping (the live service's hot path). A taken seq is an IntegrityError."""
+    session.execute(
+        insert(TurnRecord).values(
+            conversation_id=conversation_id,
+            seq=seq,
+            role=role,
+            text=text,
+            ts=ts,
+            agent_id=agent_id,
+            analysis=analysis,
+            client_key=client_key,
+            created_at=utcnow(),
+        )
+    )

@@ -35,3 +35,19 @@ def test_duplicate_sequence_numbers_are_refused(database_url: str):
         session.add(TurnRecord(conversation_id=conversation.id, seq=0, role="customer", text="a"))
         session.add(TurnRecord(conversation_id=conversation.id, seq=0, role="customer", text="b"))
         session.flush()
+
+
+def test_insert_turn_stores_at_its_seq_and_refuses_a_taken_one(database_url: str):
+    from app.conversations.service import insert_turn
+
+    factory = sessionmaker(make_engine(database_url))
+    with session_scope(factory) as session:
+        get_or_create_tenant(session, "acme")
+        conversation_id = get_or_create_conversation(session, "acme", "fast").id
+        insert_turn(session, conversation_id, 0, role="customer", text="Hi", analysis={"index": 0})
+    with session_scope(factory) as session:
+        stored = list_turns(session, get_conversation(session, "acme", "fast"))
+        assert [(t.seq, t.text, t.analysis) for t in stored] == [(0, "Hi", {"index": 0})]
+        assert stored[0].created_at is not None
+    with pytest.raises(IntegrityError), session_scope(factory) as session:  # another writer had seq 0
+        insert_turn(session, conversation_id, 0, role="agent", text="Hello")
