@@ -225,7 +225,8 @@ _PRODUCT = re.compile(
 )
 _PROBLEM = re.compile(
     r"\b(charged|double|twice|never|didn'?t|doesn'?t|don'?t|not|no longer|broken|broke|late|missing|lost|wrong|"
-    r"cancel\w*|refund\w*|delay\w*|error|crash\w*|drop\w*|keeps|stuck|fail\w*|damaged|still|overcharged|can'?t|cannot|won'?t)\b",
+    r"cancel\w*|refund\w*|delay\w*|error|crash\w*|drop\w*|keeps|stuck|fail\w*|damaged|still|overcharged|can'?t|cannot|won'?t|"
+    r"down|outage|supposed to|hasn'?t|haven'?t|isn'?t|wasn'?t|overdue|faulty|defective|declined|locked)\b",
     re.I,
 )
 # Demands and threats are cues, not the problem itself.
@@ -271,6 +272,9 @@ class CustomerDetails:
             worst = max(problem, key=lambda sentence: len(_PROBLEM.findall(sentence)))
             if self.issue is None:  # the first complaint is the issue; later turns add detail
                 clause = _ISSUE_TRIM.sub("", worst).rstrip(".!? ")
+                letters = [c for c in clause if c.isalpha()]
+                if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+                    clause = clause.lower()  # written in capitals: quote the words, not the shouting
                 self.issue = _shorten(second_person(clause[0].lower() + clause[1:]), 16)
             self.quote = _shorten(worst.rstrip(), 14)
         elif self.quote is None and len(words(text)) >= 4:

@@ -28,6 +28,7 @@ LONG = (
         ("You still charged me after I cancelled.", "complaint"),
         ("My parcel still hasn't arrived.", "complaint"),
         ("Wait, why was I charged twice? That makes no sense.", "complaint"),
+        ("It was supposed to arrive on Monday!", "complaint"),
     ],
 )
 def test_lexical_cues_fire(engine, text, kind):

@@ -30,3 +30,9 @@ def test_details_leave_placeholders_out_of_the_customers_words():
     details.update("#NAME# A wrong charge has been made to my account.")
     assert "#NAME#" not in (details.issue or "") and "#NAME#" not in (details.quote or "")
     assert "wrong charge" in (details.issue or "")
+
+
+def test_an_issue_written_in_capitals_is_quoted_in_plain_case():
+    details = CustomerDetails()
+    details.update("WHERE IS MY ORDER?? IT WAS SUPPOSED TO ARRIVE ON MONDAY!!")
+    assert details.issue and details.issue == details.issue.lower() and "supposed to arrive" in details.issue
