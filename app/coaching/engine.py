@@ -517,7 +517,8 @@ class CoachingEngine:
         out: list[Suggestion] = []
 
         def add(framework_id: str, step_id: str, why: str) -> None:
-            if framework_id in lib.frameworks and len(out) < limit:
+            # One card per move: a status update's missing apology and L.E.A.R.N.'s are the same ask.
+            if framework_id in lib.frameworks and len(out) < limit and all(s.step != step_id for s in out):
                 out.append(suggestion(lib.framework(framework_id), step_id, why, state.ideas, slots))
 
         if state.status_missing:  # proactive updates go out before the customer says a word

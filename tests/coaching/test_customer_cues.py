@@ -29,6 +29,8 @@ LONG = (
         ("My parcel still hasn't arrived.", "complaint"),
         ("Wait, why was I charged twice? That makes no sense.", "complaint"),
         ("It was supposed to arrive on Monday!", "complaint"),
+        ("I was charged $49.99 twice for my annual plan.", "complaint"),
+        ("You people are useless idiots, fix my account", "abuse"),
     ],
 )
 def test_lexical_cues_fire(engine, text, kind):
@@ -43,6 +45,7 @@ def test_lexical_cues_fire(engine, text, kind):
         "I cancelled nothing, all good.",
         "My manager asked me to order these for the team.",
         "Could I get a refund for the extra ticket?",
+        "Ok, but can you confirm it won't be charged again?",
         "The parcel arrived this morning, thanks.",
         "Cpf #PHONENUMBER# Telephone #PHONENUMBER#, mail <EMAIL_ADDRESS>",  # placeholders are not shouting
     ],

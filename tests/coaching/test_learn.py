@@ -13,6 +13,7 @@ def test_learn_steps_are_detected_and_look_alikes_are_not():
     assert "resolve" in matcher.covered("learn", ["I've refunded the charge; you'll see it within 3 days."])
     assert "note" in matcher.covered("learn", ["I've noted this on your account and I'll follow up tomorrow."])
     assert "listen" in matcher.covered("learn", ["So your parcel never arrived, is that right?"])
+    assert "empathize" in matcher.covered("learn", ["I hear how angry you are, and I want to fix this."])
     assert "listen" not in matcher.covered("learn", ["It seems you're busy, so I'm going to close the chat."])
     assert "listen" not in matcher.covered("learn", ["So if you want to try a new class, book it in the app."])
 

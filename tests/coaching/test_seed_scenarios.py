@@ -52,6 +52,8 @@ def test_scenario_2_proactive_shipping_delay(engine):
     missing = [s for s in partial.suggestions if s.framework == "proactive_update"]
     assert missing and missing[0].step in {"apologize", "action_plan", "next_update"}
     assert "next update" in missing[0].why_now
+    steps_shown = [s.step for s in partial.suggestions]
+    assert len(steps_shown) == len(set(steps_shown))  # one card per move, whichever framework asks
 
 
 def test_scenario_3_software_bug_report_closes_the_loop(engine):
