@@ -100,3 +100,15 @@ def test_no_resolve_prompt_for_a_customer_who_is_thanking_you(engine):
                ("customer", "Perfect, thank you so much for your help!"))[2]  # fmt: skip
     assert done.customer.state.label == "satisfied"
     assert "resolve" not in [s.step for s in done.suggestions]
+
+
+def test_one_card_per_move_when_two_frameworks_ask_for_it(engine):
+    """An upset customer owed an apology, then a status update with no apology: proactive-update
+    and L.E.A.R.N. both ask to apologize; the sidebar shows it once."""
+    analyses = run(
+        engine,
+        ("customer", "My parcel is late again and I'm really annoyed about it."),
+        ("agent", "Your order is delayed due to weather."),
+    )
+    steps = [s.step for s in analyses[1].suggestions]
+    assert "apologize" in steps and len(steps) == len(set(steps))
