@@ -29,8 +29,9 @@ class Settings(BaseSettings):
         0.0, description="micro-batching: longest wait to fill a batch; 0: take what is queued, never wait"
     )
     rate_limit_per_minute: int = Field(
-        6000, description="requests per API key per minute (0: no limit); a platform often sends a whole "
-        "contact centre's turns with one key: 50 chats at a turn a second is 3,000 a minute"
+        6000,
+        description="requests per API key per minute (0: no limit); a platform often sends a whole "
+        "contact centre's turns with one key: 50 chats at a turn a second is 3,000 a minute",
     )
     macro_warmup_turns: int = Field(
         2000,
