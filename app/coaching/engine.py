@@ -44,6 +44,7 @@ from models.classifier import EmotionClassifier, EmotionPrediction
 from models.embedder import SentenceEncoder
 
 UPSET_STATES = frozenset({"frustration", "anger", "disappointment", "anxiety"})
+ANSWER_MIN_WORDS = 5  # a statement this long, after a question, counts as an answer (Resolve)
 STOCK_LIBRARY = 0.5  # library signal from which a sentence counts as a stock line of its category
 NOT_ROBOTIC_CATEGORIES = frozenset({"greeting", "hold", "verification"})  # routine, not tone-deaf
 ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing"})
@@ -81,6 +82,13 @@ _STATUS = re.compile(
     r"behind schedule|update (on|about) your|service (disruption|interruption)|known issue)\b",
     re.I,
 )
+# Holding, greeting and thanking lines say nothing about the customer's question.
+_ROUTINE = re.compile(
+    r"^\W*(thanks|thank you|hi|hello|hey|sure|ok|okay|great|no problem|you're welcome|welcome)\b|"
+    r"\b(still (looking|checking|working)|let me (check|look|see|pull)|one (moment|minute|sec)|bear with me|"
+    r"please (hold|wait)|looking into (it|this|that)|pull(ing)? up your)\b",
+    re.I,
+)
 _DATA = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")  # an email or a link typed as a reply
 _SHOUT_WORD = re.compile(r"\b[A-Z]{3,}\b")
 _KNOWN_ACRONYMS = frozenset({"USA", "USB", "ATM", "PDF", "URL", "API", "SMS", "ETA", "FAQ", "CEO", "VAT", "UPS", "DHL"})
@@ -107,6 +115,8 @@ class ConversationState:
     # Steps done since the customer last showed a need for them (empathy is owed per upset).
     empathized_since_upset: bool = True
     listened_since_customer: bool = True  # the agent played back what the customer last said
+    question_open: bool = False  # the customer asked something the agent has not answered yet
+    problem_seen: bool = False  # something went wrong for them (an issue, an upset turn): L.E.A.R.N. applies
     apologized_since_upset: bool = True
     framework_steps: dict[str, set[str]] = field(default_factory=dict)
     sentiment_points: list[float] = field(default_factory=list)
@@ -268,7 +278,10 @@ class CoachingEngine:
             state=customer_state, sentiment=sentiment_label, emotions=prediction.labels, cues=cues
         )
         kinds = {c.kind for c in cues}
-        if (customer_state.label in UPSET_STATES and customer_state.label in kinds) or kinds & UPSET_CUES:
+        state.question_open = state.question_open or any(is_question(s.text) for s in sentences)
+        upset = (customer_state.label in UPSET_STATES and customer_state.label in kinds) or bool(kinds & UPSET_CUES)
+        state.problem_seen = state.problem_seen or upset or state.details.issue is not None
+        if upset:
             state.empathized_since_upset = False
             if customer_state.label != "anxiety" or kinds & {"waiting", "repeat_story"}:
                 state.apologized_since_upset = False
@@ -415,6 +428,11 @@ class CoachingEngine:
                 )
         said = [s.span.text for s in sentences if not s.compliance]
         learn_steps = self.matcher.covered("learn", said)
+        answered = state.question_open and any(_answers(s, nearest_canned[i][1]) for i, s in enumerate(sentences))
+        if answered and "resolve" not in learn_steps:
+            learn_steps = [step for step in LEARN if step in learn_steps or step == "resolve"]
+        if "resolve" in learn_steps:
+            state.question_open = False
         if upset and not {"empathize", "apologize"} & set(learn_steps):
             instruction = next((s.span for s in sentences if _INSTRUCTION.search(s.span.text)), None)
             if instruction is not None:
@@ -564,7 +582,11 @@ class CoachingEngine:
             cue = kinds.get("repeat_story") or kinds.get("repeated_question")
             add("learn", "listen", _why(cue, f"customer seems unsure ({read})"))
         satisfied = label == "satisfied" and last.state.score >= STATE_CUE_MIN
-        if not state.coverage["resolve"]:
+        if state.question_open and not satisfied:
+            add("learn", "resolve", "their question is not answered yet: answer it with specifics")
+        if not state.problem_seen:  # a question, not a problem: no fix to note or follow up
+            pass
+        elif not state.coverage["resolve"]:
             if not satisfied:  # a thanked-and-done customer needs no "offer an action" prompt
                 add("learn", "resolve", "no concrete action, option or timeline offered yet")
         elif not state.coverage["note"]:
@@ -673,6 +695,16 @@ def _customer_encoded(sentences: list[Span], text: str) -> list[Span]:
     vector is their mean), else only the questions (repeated-question check).  The rest of a
     short turn is never compared, so it is not encoded."""
     return sentences if _is_story(text) else [s for s in sentences if is_question(s.text)]
+
+
+def _answers(sentence: AgentSentence, nearest: tuple[PhraseLibrary, Phrase] | None) -> bool:
+    """An agent sentence that answers a question: a statement of some length, not a question
+    back, a required disclosure or a routine/stock line ("Let me check", "Thanks for waiting")."""
+    text = sentence.span.text
+    if sentence.compliance or "?" in text or len(words(text)) < ANSWER_MIN_WORDS or _ROUTINE.search(text):
+        return False
+    stock = nearest is not None and sentence.templated.signals.get("library", 0.0) >= STOCK_LIBRARY
+    return not stock
 
 
 def _whole(text: str) -> Span:

@@ -226,7 +226,8 @@ _PRODUCT = re.compile(
 _PROBLEM = re.compile(
     r"\b(charged|double|twice|never|didn'?t|doesn'?t|don'?t|not|no longer|broken|broke|late|missing|lost|wrong|"
     r"cancel\w*|refund\w*|delay\w*|error|crash\w*|drop\w*|keeps|stuck|fail\w*|damaged|still|overcharged|can'?t|cannot|won'?t|"
-    r"down|outage|supposed to|hasn'?t|haven'?t|isn'?t|wasn'?t|overdue|faulty|defective|declined|locked)\b",
+    r"down|outage|supposed to|hasn'?t|haven'?t|isn'?t|wasn'?t|overdue|faulty|defective|declined|locked|"
+    r"issue|problem|bug|unable|every time|logs? me out|kicked out)\b",
     re.I,
 )
 # Demands and threats are cues, not the problem itself.

@@ -113,3 +113,25 @@ def test_one_card_per_move_when_two_frameworks_ask_for_it(engine):
     )
     steps = [s.step for s in analyses[2].suggestions]
     assert "apologize" in steps and len(steps) == len(set(steps))
+
+
+def test_an_answered_question_resolves_it_and_no_fix_is_chased(engine):
+    """A question is resolved by an answer; with no problem reported there is no fix to note
+    or follow up, so the coach goes quiet instead of prompting Note and 48-hour follow-ups."""
+    asked = ("customer", "Can you tell me when my order 4471 ships?")
+    waiting = run(engine, asked, ("agent", "Let me check that for you, one moment."))
+    assert "resolve" in [s.step for s in waiting[1].suggestions]  # a holding line answers nothing
+    answered = run(engine, asked, ("agent", "Your order 4471 ships tomorrow morning from our Leeds warehouse."))[1]
+    assert "resolve" in answered.agent.learn_steps
+    assert not {"resolve", "note", "follow_up"} & {s.step for s in answered.suggestions}
+    problem = run(
+        engine,
+        ("customer", "My order 4471 arrived damaged, the screen is cracked."),
+        (
+            "agent",
+            "I'm sorry it arrived damaged, that's on us. I've sent a replacement for order 4471; it ships today.",
+        ),
+    )[1]
+    assert "note" in [s.step for s in problem.suggestions]  # a fix for a problem: note it
+    reported = run(engine, ("customer", "The app logs me out every few minutes."))[0]
+    assert "resolve" in [s.step for s in reported.suggestions]  # a problem without a question mark
