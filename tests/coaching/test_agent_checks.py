@@ -87,6 +87,8 @@ def test_jargon_unless_the_customer_used_it(engine):
     assert flag.span.text.lower() == "proration"
     theirs = run(engine, ("customer", "Is the proration why my bill is higher?"), ("agent", "Yes, it's the proration."))
     assert "jargon" not in flag_kinds(theirs[1])
+    telecom = run(engine, ("customer", "My router keeps dropping."), ("agent", "Please power-cycle the ONT."))[1]
+    assert {f.span.text for f in telecom.agent.flags if f.kind == "jargon"} == {"power-cycle", "ONT"}
 
 
 def test_compliance_wording_is_never_flagged(engine):

@@ -11,6 +11,7 @@ def test_learn_steps_are_detected_and_look_alikes_are_not():
     assert "apologize" not in matcher.covered("learn", ["We apologize for any inconvenience."])
     assert "empathize" not in matcher.covered("learn", ["I understand your frustration."])
     assert "resolve" in matcher.covered("learn", ["I've refunded the charge; you'll see it within 3 days."])
+    assert "resolve" in matcher.covered("learn", ["I've frozen your card so no more payments can go through."])
     assert "note" in matcher.covered("learn", ["I've noted this on your account and I'll follow up tomorrow."])
     assert "listen" in matcher.covered("learn", ["So your parcel never arrived, is that right?"])
     assert "empathize" in matcher.covered("learn", ["I hear how angry you are, and I want to fix this."])
