@@ -6,7 +6,7 @@ thread hop per dependency per request for what is an attribute read."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -39,16 +39,22 @@ async def get_api_key(
 ) -> ApiKey:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send 'Authorization: Bearer <key>' (create one: coach keys create)")
-    state = request.app.state
-    key = state.key_cache.get(credentials.credentials)
-    if key is None:  # not seen lately: one short database look-up, off the event loop
-        key = await asyncio.to_thread(_authenticate, state.sessions, credentials.credentials)
-        if key is None:
-            raise ApiError(
-                401, "invalid_key", "this API key is unknown or revoked; create a new one with coach keys create"
-            )
-        state.key_cache.put(credentials.credentials, key)
-    state.rate_limiter.check(key.id)
+    key = await _live_key(request.app.state, credentials.credentials)
+    if key is None:
+        raise ApiError(
+            401, "invalid_key", "this API key is unknown or revoked; create a new one with coach keys create"
+        )
+    request.app.state.rate_limiter.check(key.id)
+    return key
+
+
+async def _live_key(state: Any, secret: str) -> ApiKey | None:
+    """The key for `secret`: from the key cache, else one short database look-up off the event loop."""
+    key = state.key_cache.get(secret)
+    if key is None:
+        key = await asyncio.to_thread(_authenticate, state.sessions, secret)
+        if key is not None:
+            state.key_cache.put(secret, key)
     return key
 
 
@@ -101,5 +107,5 @@ def websocket_credentials(websocket: WebSocket) -> tuple[str | None, str | None]
     return None, None
 
 
-def authenticate_websocket(websocket: WebSocket, secret: str) -> ApiKey | None:
-    return _authenticate(websocket.app.state.sessions, secret)
+async def authenticate_websocket(websocket: WebSocket, secret: str) -> ApiKey | None:
+    return await _live_key(websocket.app.state, secret)

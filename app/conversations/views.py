@@ -114,7 +114,7 @@ async def stream(
     with `Authorization: Bearer <key>` or, from a browser, subprotocols ["coachline.bearer", key].
     Closes with 4401 (no or bad key) or 4429 (rate limited), the reason saying what to fix."""
     secret, subprotocol = websocket_credentials(websocket)
-    key = await asyncio.to_thread(authenticate_websocket, websocket, secret) if secret else None
+    key = await authenticate_websocket(websocket, secret) if secret else None
     await websocket.accept(subprotocol=subprotocol)
     if key is None:
         await websocket.close(code=4401, reason="send 'Authorization: Bearer <key>' or subprotocols "
