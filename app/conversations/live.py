@@ -22,10 +22,10 @@ from app.coaching.conversation import Conversation, Turn
 from app.coaching.engine import CoachingEngine, ConversationState, trajectory
 from app.conversations.feed import TurnFeed
 from app.conversations.service import (
+    append_turn,
     find_turn_by_key,
     get_conversation,
     get_or_create_conversation,
-    insert_turn,
     list_turns,
     recent_agent_turns,
     turn_count,
@@ -212,8 +212,8 @@ class LiveCoach:
             with session_scope(self.sessions) as session:
                 if record_id is None:
                     record_id = get_or_create_conversation(session, tenant.id, conversation_id).id
-                insert_turn(session, record_id, expected_seq, role=turn.role, text=redaction.text, ts=turn.ts,
-                            agent_id=turn.agent_id, analysis=stored_analysis, client_key=client_key)  # fmt: skip
+                append_turn(session, record_id, role=turn.role, text=redaction.text, ts=turn.ts, agent_id=turn.agent_id,
+                            analysis=stored_analysis, client_key=client_key, seq=expected_seq)  # fmt: skip
         except IntegrityError as exc:  # a concurrent writer took the seq, the key or the conversation id
             raise _StaleState from exc
         live.record_id, live.replacements = record_id, seen  # committed: now they hold

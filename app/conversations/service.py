@@ -40,19 +40,22 @@ def append_turn(
     analysis: dict | None = None,
     client_key: str | None = None,
     seq: int | None = None,
-) -> TurnRecord:
-    """Add a turn at `seq`, or at the next sequence number; the (conversation, seq) unique
-    constraint turns a concurrent writer's race into an IntegrityError for the caller to retry.
-    `conversation`: the record or its id (a caller that knows both id and seq saves two reads)."""
+) -> int:
+    """Add a turn at `seq` (default: the next one) with one INSERT; returns its seq.
+
+    The (conversation, seq) unique constraint turns a concurrent writer's race into an
+    IntegrityError for the caller to retry. `conversation`: the record or its id; a caller that
+    knows both id and seq (the live service) saves both reads."""
     conversation_id = conversation if isinstance(conversation, int) else conversation.id
     if seq is None:
         last = session.scalar(select(func.max(TurnRecord.seq)).where(TurnRecord.conversation_id == conversation_id))
         seq = 0 if last is None else last + 1
-    turn = TurnRecord(conversation_id=conversation_id, seq=seq, role=role, text=text, ts=ts, agent_id=agent_id,
-                      analysis=analysis, client_key=client_key)  # fmt: skip
-    session.add(turn)
-    session.flush()
-    return turn
+    session.execute(
+        insert(TurnRecord).values(conversation_id=conversation_id, seq=seq, role=role, text=text, ts=ts,
+                                  agent_id=agent_id, analysis=analysis, client_key=client_key,
+                                  created_at=utcnow())
+    )  # fmt: skip
+    return seq
 
 
 def list_turns(session: Session, conversation: ConversationRecord) -> list[TurnRecord]:
@@ -95,32 +98,3 @@ def recent_agent_turns(session: Session, limit: int) -> list[tuple[str, str, str
         .limit(limit)
     ).all()
     return [(tenant, conversation, text) for tenant, conversation, text in reversed(rows)]
-
-
-def insert_turn(
-    session: Session,
-    conversation_id: int,
-    seq: int,
-    *,
-    role: str,
-    text: str,
-    ts: datetime | None = None,
-    agent_id: str | None = None,
-    analysis: dict | None = None,
-    client_key: str | None = None,
-) -> None:
-    """`append_turn` for a caller that knows the seq and needs no object back: one INSERT, no
-    unit-of-work bookkeeping (the live service's hot path). A taken seq is an IntegrityError."""
-    session.execute(
-        insert(TurnRecord).values(
-            conversation_id=conversation_id,
-            seq=seq,
-            role=role,
-            text=text,
-            ts=ts,
-            agent_id=agent_id,
-            analysis=analysis,
-            client_key=client_key,
-            created_at=utcnow(),
-        )
-    )

@@ -37,17 +37,15 @@ def test_duplicate_sequence_numbers_are_refused(database_url: str):
         session.flush()
 
 
-def test_insert_turn_stores_at_its_seq_and_refuses_a_taken_one(database_url: str):
-    from app.conversations.service import insert_turn
-
+def test_append_turn_at_a_given_seq_refuses_a_taken_one(database_url: str):
     factory = sessionmaker(make_engine(database_url))
     with session_scope(factory) as session:
         get_or_create_tenant(session, "acme")
         conversation_id = get_or_create_conversation(session, "acme", "fast").id
-        insert_turn(session, conversation_id, 0, role="customer", text="Hi", analysis={"index": 0})
+        assert append_turn(session, conversation_id, role="customer", text="Hi", analysis={"index": 0}, seq=0) == 0
     with session_scope(factory) as session:
         stored = list_turns(session, get_conversation(session, "acme", "fast"))
         assert [(t.seq, t.text, t.analysis) for t in stored] == [(0, "Hi", {"index": 0})]
         assert stored[0].created_at is not None
     with pytest.raises(IntegrityError), session_scope(factory) as session:  # another writer had seq 0
-        insert_turn(session, conversation_id, 0, role="agent", text="Hello")
+        append_turn(session, conversation_id, role="agent", text="Hello", seq=0)
