@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
@@ -22,6 +23,8 @@ from app.metrics import BATCH_SIZE, MetricsMiddleware
 from app.settings import Settings, get_settings
 from app.tenants.service import KeyCache
 
+logger = logging.getLogger(__name__)
+
 
 def build_coach(settings: Settings):
     from app.coaching.engine import CoachingEngine
@@ -34,6 +37,18 @@ def build_coach(settings: Settings):
     return CoachingEngine(
         classifier, SentenceEncoder(backend=backend, threads=settings.threads), load_library(*settings.frameworks_dirs)
     )
+
+
+async def _sync_macros(live: LiveCoach, interval_s: float) -> None:
+    """Every `interval_s`, teach the macro memory the agent turns other workers stored."""
+    if interval_s <= 0:
+        return
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await asyncio.to_thread(live.sync_macros)
+        except Exception:  # a database blip: the next round reads from the same place
+            logger.warning("macro sync failed; retrying in %.0f s", interval_s, exc_info=True)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,7 +78,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # walk millions of long-lived objects (a tail-latency spike of its own).
         gc.collect()
         gc.freeze()
+        syncing = asyncio.create_task(_sync_macros(live, settings.macro_sync_seconds))
         yield
+        syncing.cancel()
+        with suppress(asyncio.CancelledError):
+            await syncing
         await feed.close()
         await batcher.close()
         app.state.db.dispose()

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         description="at start-up the latest this many stored agent turns teach the macro memory "
         "(a team's own macros are recognised again after a restart; 0: start empty)",
     )
+    macro_sync_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="how often a worker reads the agent turns other workers stored into its macro "
+        "memory (0: never; each worker then knows only its own traffic and its start-up read)",
+    )
     key_cache_seconds: float = Field(
         5.0,
         ge=0,

@@ -94,8 +94,9 @@ class _TenantMacros:
 
 class MacroMemory:
     """Agent sentences seen per tenant, to spot a team's own macros by near-duplicates
-    across conversations.  In memory; the service stores every agent turn and re-teaches it
-    from the latest ones at start-up (`LiveCoach.learn_stored_macros`)."""
+    across conversations.  In memory; the service stores every agent turn, re-teaches it from
+    the latest ones at start-up and, every few seconds, from those other workers stored
+    (`LiveCoach.learn_stored_macros`, `LiveCoach.sync_macros`)."""
 
     def __init__(self, threshold: float = NEAR_DUPLICATE, max_per_tenant: int = 50_000) -> None:
         self.threshold = threshold

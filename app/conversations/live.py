@@ -26,6 +26,7 @@ from app.conversations.service import (
     find_turn_by_key,
     get_conversation,
     get_or_create_conversation,
+    last_turn_id,
     list_turns,
     recent_agent_turns,
     turn_count,
@@ -82,6 +83,7 @@ class LiveCoach:
         self.feed = feed
         self.max_states = max_states
         self._live: OrderedDict[tuple[str, str], _Live] = OrderedDict()
+        self._macros_through = 0  # the highest stored turn id the macro memory has read
 
     @staticmethod
     def warm(engine: CoachingEngine, turns: list[Turn]) -> list[None]:
@@ -91,13 +93,25 @@ class LiveCoach:
 
     def learn_stored_macros(self, limit: int) -> int:
         """Feed the latest `limit` stored agent turns to the macro memory (a team's macros are
-        known again after a restart, or to a new worker); returns the sentences learned."""
-        if limit <= 0:
-            return 0
+        known again after a restart, or to a new worker); returns the sentences learned. Later
+        turns, whichever worker stored them, come in through `sync_macros`."""
         with session_scope(self.sessions) as session:
-            rows = recent_agent_turns(session, limit)
+            self._macros_through = last_turn_id(session)
+            rows = recent_agent_turns(session, limit) if limit > 0 else []
+        return self._learn_macros(rows)
+
+    def sync_macros(self, limit: int = 5000) -> int:
+        """Agent turns stored since the last read, by any worker, into the macro memory (this
+        worker's own are already there: the memory skips a sentence it holds for a conversation)."""
+        with session_scope(self.sessions) as session:
+            rows = recent_agent_turns(session, limit, after_id=self._macros_through)
+        return self._learn_macros(rows)
+
+    def _learn_macros(self, rows: list[tuple[int, str, str, str]]) -> int:
+        if rows:
+            self._macros_through = max(self._macros_through, rows[-1][0])
         conversations: dict[tuple[str, str], Conversation] = {}
-        for tenant_id, conversation_id, text in rows:
+        for _, tenant_id, conversation_id, text in rows:
             key = (tenant_id, conversation_id)
             if key not in conversations:
                 conversations[key] = Conversation(conversation_id=conversation_id, tenant=tenant_id)

@@ -88,13 +88,20 @@ def find_turn_by_key(session: Session, tenant_id: str, external_id: str, client_
     )
 
 
-def recent_agent_turns(session: Session, limit: int) -> list[tuple[str, str, str]]:
-    """(tenant, conversation id, text) of the latest `limit` stored agent turns, oldest first."""
-    rows = session.execute(
-        select(ConversationRecord.tenant_id, ConversationRecord.external_id, TurnRecord.text)
+def recent_agent_turns(session: Session, limit: int, after_id: int | None = None) -> list[tuple[int, str, str, str]]:
+    """(turn row id, tenant, conversation id, text) of stored agent turns, oldest first: the
+    latest `limit`, or with `after_id` the first `limit` stored after that row."""
+    query = (
+        select(TurnRecord.id, ConversationRecord.tenant_id, ConversationRecord.external_id, TurnRecord.text)
         .join(ConversationRecord, TurnRecord.conversation_id == ConversationRecord.id)
         .where(TurnRecord.role == "agent")
-        .order_by(TurnRecord.id.desc())
-        .limit(limit)
-    ).all()
-    return [(tenant, conversation, text) for tenant, conversation, text in reversed(rows)]
+    )
+    if after_id is not None:
+        rows = session.execute(query.where(TurnRecord.id > after_id).order_by(TurnRecord.id).limit(limit)).all()
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+    rows = session.execute(query.order_by(TurnRecord.id.desc()).limit(limit)).all()
+    return [tuple(row) for row in reversed(rows)]  # type: ignore[misc]
+
+
+def last_turn_id(session: Session) -> int:
+    return session.scalar(select(func.max(TurnRecord.id))) or 0

@@ -27,7 +27,9 @@ def _receive(socket, timeout: float = 10) -> dict:
 def second_worker(service: Service, tiny_artifact: Path) -> Iterator[str]:
     """Another app instance on the same database: its own model, feed and conversation state,
     sharing only what a second uvicorn worker or host would share."""
-    settings = Settings(database_url=service.url, model_path=tiny_artifact, backend="fp32", stream_poll_ms=50)
+    settings = Settings(
+        database_url=service.url, model_path=tiny_artifact, backend="fp32", stream_poll_ms=50, macro_sync_seconds=0.2
+    )
     with running_server(settings) as base:
         yield base
 
@@ -98,3 +100,19 @@ def test_two_workers_alternating_on_one_conversation_store_every_turn_in_order(s
     assert seqs == [0, 1, 2, 3]
     stored = httpx.get(f"{service.base}/v1/conversations/alt-1", headers=auth(service.key)).json()["turns"]
     assert [(t["seq"], t["text"]) for t in stored] == [(i, text) for i, (_, text) in enumerate(turns)]
+
+
+def test_a_macro_used_on_one_worker_is_known_to_the_other(service: Service, second_worker: str):
+    """The second worker started before these turns were stored: it learns the team's macro from
+    the database (macro sync), not from its own traffic."""
+    import time
+
+    macro = "Our accounts team will review your case and reply within two business days."
+    for conversation in ("macro-a", "macro-b"):
+        stored = httpx.post(f"{service.base}/v1/conversations/{conversation}/turns", headers=auth(service.key),
+                            json={"role": "agent", "text": macro})  # fmt: skip
+        assert stored.status_code == 201
+    time.sleep(0.8)  # a few sync rounds
+    reused = httpx.post(f"{second_worker}/v1/conversations/macro-c/turns", headers=auth(service.key),
+                        json={"role": "agent", "text": macro})  # fmt: skip
+    assert reused.json()["agent"]["sentences"][0]["templated"]["signals"]["macro"] > 0
