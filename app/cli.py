@@ -323,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from models.runtime import limit_blas_threads
+
+    limit_blas_threads()  # numpy's products here are tiny; a spinning BLAS pool only steals cores
     return int(args.func(args))
 
 

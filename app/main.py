@@ -22,6 +22,7 @@ from app.conversations.live import LiveCoach
 from app.metrics import BATCH_SIZE, MetricsMiddleware
 from app.settings import Settings, get_settings
 from app.tenants.service import KeyCache
+from models.runtime import limit_blas_threads
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from app.pii.service import Redactor
         from app.storage.database import make_engine, upgrade
 
+        limit_blas_threads()
         upgrade(settings.database_url)
         app.state.db = make_engine(settings.database_url)
         app.state.sessions = sessionmaker(app.state.db, expire_on_commit=False)
