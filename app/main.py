@@ -4,7 +4,6 @@ and reached through `app.state` accessors (app/api/deps.py)."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -75,11 +74,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.feed = feed = TurnFeed(app.state.sessions, poll_interval_s=settings.stream_poll_ms / 1000)
         app.state.live = live = LiveCoach(coach, app.state.sessions, app.state.redactor, batcher, feed)
         await asyncio.to_thread(live.learn_stored_macros, settings.macro_warmup_turns)
-        # Everything built so far (model, tokenizers, frameworks, Presidio) lives as long as the
-        # process: out of the collector's sight, so a full collection during a request doesn't
-        # walk millions of long-lived objects (a tail-latency spike of its own).
-        gc.collect()
-        gc.freeze()
         syncing = asyncio.create_task(_sync_macros(live, settings.macro_sync_seconds))
         yield
         syncing.cancel()

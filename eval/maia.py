@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.coaching.engine import support_state, word_cues
+from app.coaching.engine import UPSET_STATES, support_state, word_cues
 from app.coaching.frameworks import load_library
 from eval.common import require_file, single_label_report, vader_sentiment
 from models.classifier import EmotionClassifier
@@ -61,13 +61,10 @@ def read_maia_sentences(path: Path, floor: str = "inbound", field: str = "text_m
     return out
 
 
-UPSET = frozenset({"disappointment", "frustration", "anger", "anxiety"})
-
-
 def _upset_report(gold: list[str], predicted: list[str]) -> dict:
     report = single_label_report(
-        ["upset" if g in UPSET else "not" for g in gold],
-        ["upset" if p in UPSET else "not" for p in predicted],
+        ["upset" if g in UPSET_STATES else "not" for g in gold],
+        ["upset" if p in UPSET_STATES else "not" for p in predicted],
         ["upset"],
     )
     return report["per_label"]["upset"]
@@ -96,7 +93,7 @@ def evaluate_maia(classifier: EmotionClassifier, path: Path) -> dict:
         },
         "customer_state_with_word_cues": {
             "method": "the coaching engine's state: the model's, unless it reads calm and the sentence "
-            "carries a cue from frameworks/cues.yaml that implies a state (complaint, waiting, churn, ...)",
+            "carries a cue that frameworks/cues.yaml `implies` maps to a state (complaint, waiting, abuse, ...)",
             **single_label_report(gold_state, support, present),
         },
         # What coaching acts on (empathize / apologize first): is the customer upset at all?

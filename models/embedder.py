@@ -55,7 +55,7 @@ class SentenceEncoder:
             if not exported.is_file():  # first use: export from the torch model, then let it go
                 from models.onnx_backend import export_sentence_encoder
 
-                export_sentence_encoder(_load_torch(path)[0].auto_model, path / "model.safetensors")
+                export_sentence_encoder(_load_torch(path)[0].auto_model, exported)
             self._onnx = sentence_encoder_forward(exported, threads=1)
             # Only the tokenizer is needed now: the torch weights (90 MB) would never run.
             self.tokenizer = AutoTokenizer.from_pretrained(str(path))

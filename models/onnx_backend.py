@@ -101,9 +101,9 @@ def sentence_encoder_file(weights: Path, target_dir: Path | None = None) -> Path
     return (target_dir or cache_dir()) / f"sentence-encoder-{_checksum(weights)}-int8.onnx"
 
 
-def export_sentence_encoder(encoder: torch.nn.Module, weights: Path, target_dir: Path | None = None) -> Path:
+def export_sentence_encoder(encoder: torch.nn.Module, target: Path) -> Path:
     """The int8 ONNX file of the base sentence encoder (the transformer of all-MiniLM-L6-v2),
-    exported on first use and cached by its weights' checksum.
+    exported to `target` on first use (`sentence_encoder_file` names it by the weights' checksum).
 
     Weights quantised per output channel (per-tensor scales moved cosines twice as much).
     Activations are quantised dynamically, with one scale over the whole input, so the caller
@@ -113,7 +113,7 @@ def export_sentence_encoder(encoder: torch.nn.Module, weights: Path, target_dir:
     return _export_int8(
         _LastHiddenState(encoder),
         ["last_hidden_state"],
-        sentence_encoder_file(weights, target_dir),
+        target,
         per_channel=True,
         op_types_to_quantize=["MatMul"],
     )

@@ -9,7 +9,7 @@ annotation fast.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -37,6 +37,7 @@ from app.coaching.text import (
     blank_placeholders,
     content_words,
     is_question,
+    mostly_capitals,
     split_sentences,
     words,
 )
@@ -428,7 +429,7 @@ class CoachingEngine:
                 )
         said = [s.span.text for s in sentences if not s.compliance]
         learn_steps = self.matcher.covered("learn", said)
-        answered = state.question_open and any(_answers(s, nearest_canned[i][1]) for i, s in enumerate(sentences))
+        answered = state.question_open and any(_answers(s) for s in sentences)
         if answered and "resolve" not in learn_steps:
             learn_steps = [step for step in LEARN if step in learn_steps or step == "resolve"]
         if "resolve" in learn_steps:
@@ -542,9 +543,16 @@ class CoachingEngine:
         if state.status_missing:  # proactive updates go out before the customer says a word
             names = ", ".join(m.replace("_", " ") for m in state.status_missing)
             add("proactive_update", state.status_missing[0], f"the last status update has no {names}")
-        if last is None:
-            state.ideas.keep_only({(s.framework, s.step) for s in out})
-            return out
+        if last is not None:
+            self._customer_moves(state, last, add)
+        state.ideas.keep_only({(s.framework, s.step) for s in out})  # a card no longer shown loses its ideas
+        return out
+
+    @staticmethod
+    def _customer_moves(
+        state: ConversationState, last: CustomerTurnAnalysis, add: Callable[[str, str, str], None]
+    ) -> None:
+        """The moves the customer's last turn and the conversation so far call for, most urgent first."""
         kinds = {c.kind: c for c in last.cues}
         label, read = last.state.label, last.state.describe()
         if state.abuse_open:
@@ -585,16 +593,14 @@ class CoachingEngine:
         if state.question_open and not satisfied:
             add("learn", "resolve", "their question is not answered yet: answer it with specifics")
         if not state.problem_seen:  # a question, not a problem: no fix to note or follow up
-            pass
-        elif not state.coverage["resolve"]:
+            return
+        if not state.coverage["resolve"]:
             if not satisfied:  # a thanked-and-done customer needs no "offer an action" prompt
                 add("learn", "resolve", "no concrete action, option or timeline offered yet")
         elif not state.coverage["note"]:
             add("learn", "note", "a fix is on the table: document it and say when you'll follow up")
         elif not state.covered("closing_loop", "follow_up"):
             add("closing_loop", "follow_up", "resolved and noted: close the loop in 24–48 h")
-        state.ideas.keep_only({(s.framework, s.step) for s in out})
-        return out
 
 
 def word_cues(library: CoachingLibrary, text: str) -> list[Cue]:
@@ -602,20 +608,22 @@ def word_cues(library: CoachingLibrary, text: str) -> list[Cue]:
     return lexicon_cues(library, text) + shouting(text)
 
 
+_CUE_REASONS = {  # reason and severity of each lexicon cue (a tenant's own cue kind: its name, "warn")
+    "escalation": ("asks for a manager or escalation", "alert"),
+    "churn": ("threatens to cancel or leave", "alert"),
+    "repeat_story": ("says they already explained this", "warn"),
+    "waiting": ("complains about waiting or repeat contact", "warn"),
+    "abuse": ("abusive language", "alert"),
+    "complaint": ("complains that something went wrong", "warn"),
+}
+
+
 def lexicon_cues(library: CoachingLibrary, text: str) -> list[Cue]:
-    reasons = {
-        "escalation": ("asks for a manager or escalation", "alert"),
-        "churn": ("threatens to cancel or leave", "alert"),
-        "repeat_story": ("says they already explained this", "warn"),
-        "waiting": ("complains about waiting or repeat contact", "warn"),
-        "abuse": ("abusive language", "alert"),
-        "complaint": ("complains that something went wrong", "warn"),
-    }
     cues = []
     for kind, patterns in library.cue_patterns.items():
         match = next((m for p in patterns if (m := p.search(text))), None)
         if match:
-            reason, severity = reasons.get(kind, (kind, "warn"))
+            reason, severity = _CUE_REASONS.get(kind, (kind, "warn"))
             cues.append(
                 Cue(
                     kind=kind,
@@ -630,10 +638,8 @@ def lexicon_cues(library: CoachingLibrary, text: str) -> list[Cue]:
 def shouting(text: str) -> list[Cue]:
     words_only = blank_placeholders(text)  # "#PHONENUMBER#" or "<CREDIT_CARD>" is nobody shouting
     caps = [m for m in _SHOUT_WORD.finditer(words_only) if m.group(0) not in _KNOWN_ACRONYMS]
-    letters = [c for c in words_only if c.isalpha()]
     bangs = re.search(r"[!?]*![!?]*!+[!?]*", text)
-    mostly_caps = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6
-    if len(caps) >= 3 or mostly_caps:
+    if len(caps) >= 3 or mostly_capitals(words_only, min_letters=12):
         span = (
             Span(start=caps[0].start(), end=caps[-1].end(), text=text[caps[0].start() : caps[-1].end()])
             if caps
@@ -697,14 +703,13 @@ def _customer_encoded(sentences: list[Span], text: str) -> list[Span]:
     return sentences if _is_story(text) else [s for s in sentences if is_question(s.text)]
 
 
-def _answers(sentence: AgentSentence, nearest: tuple[PhraseLibrary, Phrase] | None) -> bool:
+def _answers(sentence: AgentSentence) -> bool:
     """An agent sentence that answers a question: a statement of some length, not a question
     back, a required disclosure or a routine/stock line ("Let me check", "Thanks for waiting")."""
     text = sentence.span.text
     if sentence.compliance or "?" in text or len(words(text)) < ANSWER_MIN_WORDS or _ROUTINE.search(text):
         return False
-    stock = nearest is not None and sentence.templated.signals.get("library", 0.0) >= STOCK_LIBRARY
-    return not stock
+    return sentence.templated.signals.get("library", 0.0) < STOCK_LIBRARY
 
 
 def _whole(text: str) -> Span:

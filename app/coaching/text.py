@@ -160,6 +160,12 @@ def words(text: str) -> list[str]:
 _PLACEHOLDER = re.compile(r"#[A-Z_]+[#?]|<[A-Z_]{2,}>|\[[A-Z_]{2,}\]|\{\{[^}]*\}\}")
 
 
+def mostly_capitals(text: str, min_letters: int = 1) -> bool:
+    """Over 60% of the letters are capitals (and there are at least `min_letters`)."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= max(min_letters, 1) and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+
+
 def blank_placeholders(text: str) -> str:
     """`text` with placeholders blanked out, same length (offsets into it stay valid)."""
     return _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
@@ -273,8 +279,7 @@ class CustomerDetails:
             worst = max(problem, key=lambda sentence: len(_PROBLEM.findall(sentence)))
             if self.issue is None:  # the first complaint is the issue; later turns add detail
                 clause = _ISSUE_TRIM.sub("", worst).rstrip(".!? ")
-                letters = [c for c in clause if c.isalpha()]
-                if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+                if mostly_capitals(clause):
                     clause = clause.lower()  # written in capitals: quote the words, not the shouting
                 self.issue = _shorten(second_person(clause[0].lower() + clause[1:]), 16)
             self.quote = _shorten(worst.rstrip(), 14)
