@@ -40,17 +40,11 @@ def _load_classifier(args: argparse.Namespace, cache_size: int = 4096):
 
 
 def _build_engine(args: argparse.Namespace):
-    from app.coaching.engine import CoachingEngine
-    from app.coaching.frameworks import load_library
-    from models.classifier import resolve_backend
-    from models.embedder import SentenceEncoder
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from app.coaching.wiring import build_coach
 
-    extra = [Path(p) for p in getattr(args, "frameworks", None) or []]
-    return CoachingEngine(
-        _load_classifier(args, cache_size=16384),
-        SentenceEncoder(backend=resolve_backend(args.backend), threads=args.threads),
-        load_library(*extra),
-    )
+    frameworks = [Path(p) for p in getattr(args, "frameworks", None) or []]
+    return build_coach(args.model, args.backend, args.threads, frameworks, batch_size=args.batch_size)
 
 
 def cmd_annotate(args: argparse.Namespace) -> int:
@@ -110,13 +104,31 @@ def _print_json(figures: dict) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.coaching import DEFAULT_DIR
     from eval.common import DatasetMissing
+    from eval.moves import DEFAULT_TEST
 
     maia = SHARED_DATA / "maia-dqe" / "pt_br_client_02.json"
-    default = {"goemotions": SHARED_DATA / "goemotions" / "dev.tsv", "maia": maia, "templated": maia}[args.dataset]
+    default = {
+        "goemotions": SHARED_DATA / "goemotions" / "dev.tsv",
+        "maia": maia,
+        "templated": maia,
+        "coaching": DEFAULT_DIR / "dev",
+        "moves": DEFAULT_TEST,
+    }[args.dataset]
     path = Path(args.path) if args.path else default
     try:
-        if args.dataset == "goemotions":
+        if args.dataset == "coaching":
+            from eval.coaching import evaluate_coaching
+
+            figures = evaluate_coaching(_build_engine(args), path)
+            if not args.misses:
+                figures.pop("misses")
+        elif args.dataset == "moves":
+            from eval.moves import evaluate_moves
+
+            figures = evaluate_moves(path, backend=args.backend, frameworks=args.frameworks or [])
+        elif args.dataset == "goemotions":
             from eval.goemotions import evaluate_goemotions
 
             figures = evaluate_goemotions(_load_classifier(args), path)
@@ -259,9 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     thresholds.set_defaults(func=cmd_thresholds)
 
     evaluate = sub.add_parser("eval", help="accuracy figures as JSON")
-    evaluate.add_argument("dataset", choices=("goemotions", "maia", "templated"))
-    evaluate.add_argument("path", nargs="?", help="dataset file (default: ../shared/data/...)")
-    evaluate.add_argument("--frameworks", action="append", help="extra framework folder (templated eval)")
+    evaluate.add_argument("dataset", choices=("goemotions", "maia", "templated", "coaching", "moves"))
+    evaluate.add_argument(
+        "path",
+        nargs="?",
+        help="dataset file or folder (default: ../shared/data/..., eval/data/coaching/dev for coaching)",
+    )
+    evaluate.add_argument("--frameworks", action="append", help="extra framework folder (templated, coaching, moves)")
+    evaluate.add_argument("--misses", action="store_true", help="coaching: list every missed key or quiet turn")
     _add_model_options(evaluate)
     evaluate.set_defaults(func=cmd_eval)
 

@@ -27,16 +27,9 @@ logger = logging.getLogger(__name__)
 
 
 def build_coach(settings: Settings):
-    from app.coaching.engine import CoachingEngine
-    from app.coaching.frameworks import load_library
-    from models.classifier import EmotionClassifier, resolve_backend
-    from models.embedder import SentenceEncoder
+    from app.coaching.wiring import build_coach as build
 
-    backend = resolve_backend(settings.backend)
-    classifier = EmotionClassifier.load(settings.model_path, backend=backend, threads=settings.threads)
-    return CoachingEngine(
-        classifier, SentenceEncoder(backend=backend, threads=settings.threads), load_library(*settings.frameworks_dirs)
-    )
+    return build(settings.model_path, settings.backend, settings.threads, settings.frameworks_dirs)
 
 
 async def _sync_macros(live: LiveCoach, interval_s: float) -> None:

@@ -10,8 +10,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.coaching.engine import UPSET_STATES, support_state, word_cues
+from app.coaching.detectors.phrase_cues import pattern_cues
+from app.coaching.detectors.shouting import shouting
 from app.coaching.frameworks import load_library
+from app.coaching.upset import UPSET_STATES, read_state
 from eval.common import require_file, single_label_report, vader_sentiment
 from models.classifier import EmotionClassifier
 from models.labels import CUSTOMER_STATES, SENTIMENT_LABELS
@@ -80,7 +82,8 @@ def evaluate_maia(classifier: EmotionClassifier, path: Path) -> dict:
     # What the coach shows: the model's state unless the customer's words overrule a calm reading.
     library = load_library()
     support = [
-        support_state(library, p, word_cues(library, t))[0].label for p, t in zip(predictions, texts, strict=True)
+        read_state(library, p, pattern_cues(library, t) + shouting(t))[0].label
+        for p, t in zip(predictions, texts, strict=True)
     ]
     return {
         "dataset": str(path),

@@ -4,7 +4,9 @@
 Each agent sentence (English `text_src` of outbound turns) is fed as its own agent turn,
 customer turns (English `text_mt`) stay in place, conversations intact.  As in production,
 the macro memory first reads the file's agent sentences (no labels), the way a tenant's
-traffic teaches it the team's macros.  Two label-free baselines are printed beside it.
+traffic teaches it the team's macros.  Two label-free baselines are printed beside it, and
+per-signal ablations: the figures with one signal left out of each sentence's score
+(recombined from the signals the engine returned, so no second run).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from app.coaching.conversation import Conversation, Turn
 from app.coaching.engine import CoachingEngine
+from app.coaching.templated import EVIDENCE, FLAG_AT, combine
 from app.coaching.text import words
 from eval.common import require_file
 
@@ -59,7 +62,9 @@ def evaluate_templated(engine: CoachingEngine, path: Path) -> dict:
     conversations, labels = maia_conversations(path)
     engine.learn_macros(conversations, tenant="eval")
     analyses = engine.analyze_many(conversations, tenant="eval")
+    signals = (*EVIDENCE, "personal")
     truth, predicted, scores, texts, owners = [], [], [], [], []
+    ablated: dict[str, list[int]] = {name: [] for name in signals}
     for conversation, conv_labels, conv_analyses in zip(conversations, labels, analyses, strict=True):
         for turn, gold, analysis in zip(conversation.turns, conv_labels, conv_analyses, strict=True):
             if gold is None or analysis.agent is None:
@@ -68,6 +73,9 @@ def evaluate_templated(engine: CoachingEngine, path: Path) -> dict:
             truth.append(gold)
             predicted.append(int(any(s.flag for s in sentence_scores)))
             scores.append(max(s.score for s in sentence_scores))
+            scored = [s.templated.signals for s in analysis.agent.sentences if not s.compliance]
+            for name in signals:
+                ablated[name].append(int(any(combine(sig, without=name) >= FLAG_AT for sig in scored)))
             texts.append(_normalise(turn.text))
             owners.append(conversation.conversation_id)
     seen_in: dict[str, set[str]] = defaultdict(set)
@@ -83,6 +91,7 @@ def evaluate_templated(engine: CoachingEngine, path: Path) -> dict:
             "repeated_in_2plus_conversations": _prf(truth, repeated),
             "everything_templated": _prf(truth, [1] * len(truth)),
         },
+        "without_signal": {name: _prf(truth, flags) for name, flags in ablated.items()},
         "method": "each agent sentence its own turn; macro memory pre-read from the file's agent sentences "
         "(no labels); flag = templated score >= 0.5",
     }

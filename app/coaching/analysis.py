@@ -51,10 +51,13 @@ class AgentSentence(BaseModel):
     span: Span
     templated: TemplatedScore
     compliance: bool = Field(False, description="a required disclosure: never flagged")
+    moves: list[str] = Field(default_factory=list, description="what the sentence does (agent-move classifier)")
 
 
 class AgentFlag(BaseModel):
-    kind: Literal["robotic", "templated", "policy_over_people", "repeat_ask", "solution_before_empathy", "jargon"]
+    kind: str = Field(
+        description="robotic, policy_over_people, repeat_ask, solution_before_empathy, jargon, or a tenant's own flag"
+    )
     span: Span
     reason: str
     better_move: str
@@ -65,6 +68,7 @@ class CustomerTurnAnalysis(BaseModel):
     sentiment: ScoredLabel
     emotions: list[str] = Field(description="GoEmotions labels over their thresholds")
     cues: list[Cue]
+    upset: bool = Field(False, description="upset by the coach's one definition (a confident upset state or cue)")
 
 
 class AgentTurnAnalysis(BaseModel):

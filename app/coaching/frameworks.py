@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from app.coaching.phrasing import OwnershipLexicon
 from models.labels import CUSTOMER_STATES
 
 DEFAULT_FRAMEWORKS_DIR = Path(__file__).resolve().parents[2] / "frameworks"
@@ -44,19 +45,38 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+IdeaCondition = Literal["company_fault", "unexplained"]
+
+
+class Idea(Strict):
+    """A phrasing idea with conditions: `company_fault` (ownership language: only when the failure is
+    the company's), `unexplained` (asks for their story: only before they have told it)."""
+
+    text: str
+    requires: list[IdeaCondition] = Field(default_factory=list)
+
+
+def _idea(value: str | Idea | dict) -> Idea | dict:
+    return Idea(text=value) if isinstance(value, str) else value
+
+
 class Step(Strict):
     """One step of a framework: the principle, how to see it was done, phrasing ideas.
 
-    Ideas are templates over the customer's own details: {issue}, {order}, {date},
-    {product}, {quote}, {next_update}; an idea whose slots are unknown is not offered.
+    Done when one of the agent's sentences makes one of `moves` (the agent-move classifier,
+    frameworks/moves/); `detect` patterns count only for a step with no `moves` (a tenant's
+    framework that has no examples yet) and `not_counted` vetoes either. Ideas are templates
+    over the customer's own details: {issue}, {order}, {date}, {product}, {quote}, {feeling};
+    an idea whose slots are unknown is not offered.
     """
 
     id: str
     name: str
     principle: str
-    detect: list[Regex] = Field(default_factory=list, description="agent phrasing that counts as doing this step")
+    moves: list[str] = Field(default_factory=list, description="agent moves that count as doing this step")
+    detect: list[Regex] = Field(default_factory=list, description="agent phrasing that counts (steps without moves)")
     not_counted: list[Regex] = Field(default_factory=list, description="look-alikes that do not count")
-    ideas: list[str] = Field(min_length=1)
+    ideas: list[Annotated[Idea, BeforeValidator(_idea)]] = Field(min_length=1)
 
 
 class Framework(Strict):
@@ -99,9 +119,13 @@ class JargonTerm(Strict):
 
 
 class JargonList(Strict):
+    """Jargon terms with their plain words; any other acronym the customer hasn't used is jargon
+    too, unless it is one everybody knows (`plain_acronyms`)."""
+
     kind: Literal["jargon"] = "jargon"
     id: str
     terms: list[JargonTerm]
+    plain_acronyms: list[str] = Field(default_factory=list, description="acronyms customers know (PDF, ATM...)")
 
 
 class ComplianceList(Strict):
@@ -112,21 +136,56 @@ class ComplianceList(Strict):
     disclosures: list[Regex]
 
 
+class CueDefinition(Strict):
+    """One customer cue: how to see it (patterns and/or examples matched by meaning), what it
+    means for the coach (reason, severity, the state it implies, whether it makes the customer
+    upset) and what the agent should do about it."""
+
+    reason: str
+    severity: Literal["info", "warn", "alert"] = "warn"
+    implies: CustomerState | None = Field(
+        None,
+        description="customer state the cue implies when the emotion model reads the turn as calm "
+        "(support complaints are often terse or sarcastic: 'This is a joke, I want my money back')",
+    )
+    upset: bool = Field(True, description="the cue alone makes the customer upset (empathy owed)")
+    owes: list[Literal["empathy", "apology", "resolution", "handoff", "boundary", "listen"]] = Field(
+        default_factory=list, description="what the agent owes the customer once the cue is seen"
+    )
+    better_move: str | None = None
+    patterns: list[Regex] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list, description="customer sentences matched by meaning")
+    counter_examples: list[str] = Field(default_factory=list, description="look-alikes that must not match")
+    min_similarity: float = Field(0.8, ge=0.0, le=1.0, description="cosine to an example that counts")
+
+    @model_validator(mode="after")
+    def _detectable(self) -> CueDefinition:
+        if not self.patterns and not self.examples:
+            raise ValueError("a cue needs patterns or examples")
+        return self
+
+
 class CueLexicon(Strict):
-    """Patterns for the customer cues that are words, not emotions (escalation, churn, ...)."""
+    """Customer cues that are words and meanings, not emotions (escalation, churn, ...)."""
 
     kind: Literal["cues"] = "cues"
     id: str
-    cues: dict[str, list[Regex]]
-    implies: dict[str, CustomerState] = Field(
-        default_factory=dict,
-        description="customer state a cue implies when the emotion model reads the turn as calm "
-        "(support complaints are often terse or sarcastic: 'This is a joke, I want my money back')",
-    )
+    cues: dict[str, CueDefinition]
+
+
+class MoveExamples(Strict):
+    """Agent sentences labelled with the move they make: the agent-move classifier's training data."""
+
+    kind: Literal["moves"] = "moves"
+    id: str
+    license: str = ""
+    description: str = ""
+    examples: dict[str, list[str]]
 
 
 LibraryFile = Annotated[
-    Framework | PhraseLibrary | JargonList | ComplianceList | CueLexicon, Field(discriminator="kind")
+    Framework | PhraseLibrary | JargonList | ComplianceList | CueLexicon | MoveExamples | OwnershipLexicon,
+    Field(discriminator="kind"),
 ]
 
 
@@ -148,6 +207,8 @@ class CoachingLibrary(BaseModel):
     jargon: dict[str, JargonList]
     compliance: dict[str, ComplianceList]
     cues: dict[str, CueLexicon]
+    moves: dict[str, MoveExamples]
+    ownership: dict[str, OwnershipLexicon]
 
     def framework(self, framework_id: str) -> Framework:
         try:
@@ -160,16 +221,31 @@ class CoachingLibrary(BaseModel):
         return [re.compile(p, re.I) for c in self.compliance.values() for p in c.disclosures]
 
     @cached_property
-    def cue_patterns(self) -> dict[str, list[re.Pattern[str]]]:
-        merged: dict[str, list[re.Pattern[str]]] = {}
-        for lexicon in self.cues.values():
-            for name, patterns in lexicon.cues.items():
-                merged.setdefault(name, []).extend(re.compile(p, re.I) for p in patterns)
-        return merged
+    def cue_definitions(self) -> dict[str, CueDefinition]:
+        """Every cue by name; a later lexicon (a tenant's) replaces a cue of the same name."""
+        return {name: cue for lexicon in self.cues.values() for name, cue in lexicon.cues.items()}
 
     @cached_property
-    def cue_states(self) -> dict[str, str]:
-        return {cue: state for lexicon in self.cues.values() for cue, state in lexicon.implies.items()}
+    def plain_acronyms(self) -> frozenset[str]:
+        return frozenset(a.upper() for j in self.jargon.values() for a in j.plain_acronyms)
+
+    @cached_property
+    def ownership_lexicon(self) -> OwnershipLexicon | None:
+        """Who-caused-it patterns of every ownership file (built-in and tenant), merged."""
+        lexicons = list(self.ownership.values())
+        if not lexicons:
+            return None
+        merged = {k: [p for lex in lexicons for p in getattr(lex, k)] for k in ("company", "external", "customer")}
+        return lexicons[0].model_copy(update=merged)
+
+    @cached_property
+    def move_examples(self) -> dict[str, list[str]]:
+        """Every agent-move example by move, built-in and tenant files merged."""
+        merged: dict[str, list[str]] = {}
+        for examples in self.moves.values():
+            for move, sentences in examples.examples.items():
+                merged.setdefault(move, []).extend(sentences)
+        return merged
 
     @cached_property
     def jargon_terms(self) -> list[tuple[re.Pattern[str], str]]:
@@ -190,7 +266,9 @@ def _read(path: Path) -> LibraryFile:
 
 def load_library(*extra_dirs: Path, base: Path = DEFAULT_FRAMEWORKS_DIR) -> CoachingLibrary:
     """Load the built-in frameworks, then each extra (tenant) folder over them."""
-    buckets: dict[str, dict] = {"framework": {}, "phrases": {}, "jargon": {}, "compliance": {}, "cues": {}}
+    buckets: dict[str, dict] = {
+        kind: {} for kind in ("framework", "phrases", "jargon", "compliance", "cues", "moves", "ownership")
+    }
     for folder in (base, *extra_dirs):
         if not folder.is_dir():
             raise LibraryError(f"framework folder {folder} does not exist")
@@ -203,4 +281,6 @@ def load_library(*extra_dirs: Path, base: Path = DEFAULT_FRAMEWORKS_DIR) -> Coac
         jargon=buckets["jargon"],
         compliance=buckets["compliance"],
         cues=buckets["cues"],
+        moves=buckets["moves"],
+        ownership=buckets["ownership"],
     )

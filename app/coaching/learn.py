@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from app.coaching.analysis import Suggestion
 from app.coaching.frameworks import CoachingLibrary, Framework, Step
@@ -40,19 +41,21 @@ class CompiledStep:
     detect: list[re.Pattern[str]]
     not_counted: list[re.Pattern[str]]
 
-    def covered_by(self, sentence: str) -> bool:
-        return any(p.search(sentence) for p in self.detect) and not any(p.search(sentence) for p in self.not_counted)
+    def covered_by(self, sentence: str, moves: Sequence[str]) -> bool:
+        """Done by one of the step's moves (by meaning); by a `detect` pattern only for a step with
+        no moves; never by a `not_counted` look-alike."""
+        if any(p.search(sentence) for p in self.not_counted):
+            return False
+        if self.step.moves:
+            return any(m in self.step.moves for m in moves)
+        return any(p.search(sentence) for p in self.detect)
 
 
 class FrameworkMatcher:
-    """Compiled detectors for every step of every framework."""
+    """Which steps of every framework an agent's sentences cover, given their moves."""
 
-    def __init__(self, library: CoachingLibrary, cache_size: int = 16_384) -> None:
+    def __init__(self, library: CoachingLibrary) -> None:
         self.library = library
-        # Every agent turn is checked against every framework, and agents repeat their
-        # sentences all day: each distinct sentence runs the detectors once (lru_cache is
-        # thread-safe, and bounded for the long-running service).
-        self._steps_of = lru_cache(maxsize=cache_size)(self._sentence_steps)
 
     @cached_property
     def steps(self) -> dict[tuple[str, str], CompiledStep]:
@@ -64,20 +67,13 @@ class FrameworkMatcher:
             for s in f.steps
         }
 
-    @cached_property
-    def _keys_by_framework(self) -> dict[str, list[tuple[str, str]]]:
-        keys: dict[str, list[tuple[str, str]]] = {}
-        for key in self.steps:
-            keys.setdefault(key[0], []).append(key)
-        return keys
-
-    def _sentence_steps(self, sentence: str) -> frozenset[tuple[str, str]]:
-        return frozenset(key for key, compiled in self.steps.items() if compiled.covered_by(sentence))
-
-    def covered(self, framework_id: str, sentences: list[str]) -> list[str]:
-        """Step ids of `framework_id` that any of the sentences covers (in the framework's order)."""
-        found = frozenset().union(*(self._steps_of(s) for s in sentences))
-        return [key[1] for key in self._keys_by_framework.get(framework_id, []) if key in found]
+    def covered(self, framework_id: str, sentences: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+        """Step ids of `framework_id` that any (sentence, moves) pair covers, in the framework's order."""
+        return [
+            step_id
+            for (fid, step_id), compiled in self.steps.items()
+            if fid == framework_id and any(compiled.covered_by(text, moves) for text, moves in sentences)
+        ]
 
 
 def _slots_in(template: str) -> set[str]:
@@ -97,14 +93,20 @@ class IdeaRenderer:
     showing: dict[tuple[str, str], tuple[tuple, list[str]]] = field(default_factory=dict)
 
     def render(
-        self, step: Step, slots: dict[str, str], limit: int = IDEAS_PER_SUGGESTION, card: tuple[str, str] | None = None
+        self,
+        step: Step,
+        slots: dict[str, str],
+        limit: int = IDEAS_PER_SUGGESTION,
+        card: tuple[str, str] | None = None,
+        conditions: frozenset[str] | set[str] = frozenset(),
     ) -> list[str]:
-        """Ideas for `step`; `card` (framework id, step id) names the suggestion they are shown on."""
-        signature = tuple(sorted(slots.items()))
+        """Ideas for `step`; `card` (framework id, step id) names the suggestion they are shown on;
+        `conditions` says which idea conditions hold (`company_fault`, `unexplained`)."""
+        signature = (tuple(sorted(slots.items())), tuple(sorted(conditions)))
         current = self.showing.get(card) if card else None
         if current is not None and current[0] == signature:
             return list(current[1])
-        fresh = self._fresh(step, slots, limit)
+        fresh = self._fresh(step, slots, limit, conditions)
         if not fresh and current is not None:
             return list(current[1])
         if card is not None:
@@ -117,14 +119,16 @@ class IdeaRenderer:
             if card not in cards:
                 del self.showing[card]
 
-    def _fresh(self, step: Step, slots: dict[str, str], limit: int) -> list[str]:
+    def _fresh(self, step: Step, slots: dict[str, str], limit: int, conditions: frozenset[str] | set[str]) -> list[str]:
         values = {**AGENT_SLOTS, **slots}
         out: list[str] = []
-        for template in step.ideas:
-            needed = _slots_in(template)
+        for idea in step.ideas:
+            if not set(idea.requires) <= set(conditions):
+                continue  # ownership language for a storm, "tell me what happened" on their third retelling
+            needed = _slots_in(idea.text)
             if not needed <= set(values) or not (needed & CUSTOMER_SLOTS or not needed):
                 continue  # a slot we don't know, or an idea with nothing from this customer
-            text = template.format(**values)
+            text = idea.text.format(**values)
             if text in self.used:
                 continue
             out.append(text)
@@ -135,7 +139,12 @@ class IdeaRenderer:
 
 
 def suggestion(
-    framework: Framework, step_id: str, why_now: str, renderer: IdeaRenderer, slots: dict[str, str]
+    framework: Framework,
+    step_id: str,
+    why_now: str,
+    renderer: IdeaRenderer,
+    slots: dict[str, str],
+    conditions: frozenset[str] | set[str] = frozenset(),
 ) -> Suggestion:
     step = framework.step(step_id)
     return Suggestion(
@@ -144,5 +153,5 @@ def suggestion(
         name=step.name,
         principle=step.principle,
         why_now=why_now,
-        ideas=renderer.render(step, slots, card=(framework.id, step.id)),
+        ideas=renderer.render(step, slots, card=(framework.id, step.id), conditions=conditions),
     )

@@ -1,40 +1,94 @@
-"""How canned an agent sentence reads, from general signals rather than any one company's text.
+"""How canned an agent sentence reads: evidence that it was reused, not written for this customer.
 
-Four kinds of evidence, combined as independent chances (1 - Π(1 - s)):
-- **library**: closeness in meaning to the stock phrases in frameworks/phrases (plus their patterns);
-- **macro**: the same sentence, near-verbatim, in other conversations of the same tenant —
-  the team's own macros, learned from traffic (`MacroMemory`).  Only for sentences of four
-  words or more: "Yes." and "Thanks!" recur everywhere without being anyone's macro;
-- **form**: the shape of pasted help text — long, explanatory, addressed to "you" in general;
-- **burst**: deep in a run of agent sentences with no customer reply — a pasted block;
-then discounted by **personalisation**: words and details taken from what this customer said.
+Canned means *reused*, and reuse leaves traces that hold in any company's chats.  Length is
+none of them: a long, careful answer written for one customer is not canned.  The evidence,
+each a chance in [0, 1], combined as independent chances (1 - Π(1 - s)):
+
+- **library**: closeness in meaning to the stock phrases in frameworks/phrases (their patterns
+  count in full);
+- **macro**: the same sentence, near-verbatim, in other conversations of the same tenant — the
+  team's own macros, learned from traffic (`MacroMemory`).  In two or more other conversations
+  it is strong evidence; in just one it is weak (a coincidence, or one agent's habit).  Short
+  lines ("Sure.", "Thanks!") recur everywhere without being anyone's macro: they count little;
+- **slot**: a fill-in field — an unrendered template field ("{{first_name}}") is a macro for
+  certain; a redaction or fill token (#NAME#, <EMAIL_ADDRESS>) is weak evidence of one;
+- **form**: the shape of pasted help text — links, list rows and numbered steps, help-centre
+  phrases ("please note", "for more information"), how-to steps through an interface, general
+  advice to "you" ("You can ...", "If you ...");
+- **burst**: the 3rd, 5th... agent sentence with no customer reply in between: pasted blocks
+  run long, typed replies rarely do;
+
+then discounted by **personalisation**: details this customer gave (order ids, amounts, dates,
+products) and, at half weight, their own words (their topic words are a macro's too).
+
+Strong evidence (a pattern, a macro in 2+ conversations, a template field, a link or list row)
+flags on its own; weak evidence (generic phrasing, a burst, a macro seen once, a redaction
+token) needs a second, independent cue.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from app.coaching.analysis import TemplatedScore
 from app.coaching.phrases import PhraseIndex
-from app.coaching.text import content_words, words
+from app.coaching.text import blank_placeholders, content_words, words
 
 FLAG_AT = 0.5
-MACRO_MIN_WORDS = 4
 NEAR_DUPLICATE = 0.9  # cosine of two sentences that are the same macro with small edits
+
+# Evidence weights: >= FLAG_AT flags alone, below it needs a second cue.
+MACRO_STRONG = 0.85  # a near-duplicate in two or more other conversations: the team's macro
+MACRO_WEAK = 0.35  # in one other conversation only
+MACRO_MIN_WORDS = 4  # below this many words a recurring line ("Sure.", "Thanks!") ...
+SHORT_MACRO_SHARE = 0.4  # ... keeps this share of its macro weight
+TEMPLATE_FIELD = 0.9  # "{{first_name}}": the macro tool left its field unfilled
+FILL_TOKEN = 0.25  # #NAME#, <EMAIL_ADDRESS>, [ORDER_ID]: a value filled in (or masked) by a tool
+LINK = 0.5  # a URL or a link token
+LIST = 0.5  # a bullet or numbered row, "step 2", a price-list row, a lone list marker
+HELP_PHRASE = 0.4  # "please note", "for more information", "help center", "keep in mind" ...
+UI_STEP = 0.35  # how-to through an interface: "Click the ... button", "head to Settings"
+GENERIC_YOU = 0.35  # general advice: "You can ...", "If you ...", "Our ...", "In order to ..."
+GENERIC_MIN_WORDS = 6
+BURST = 0.25  # 3rd or 4th agent sentence with no customer reply
+BURST_DEEP = 0.4  # 5th or later
+PERSONAL_DISCOUNT = 0.6  # a wholly personal sentence keeps 40% of its score
+DETAIL_PERSONAL = 0.5  # it names a detail the customer gave (order, amount, date, product)
+ECHO_PERSONAL = 0.5  # weight of the share of its content words the customer used
+
+EVIDENCE = ("library", "macro", "slot", "form", "burst")  # combined as independent chances
+
 _GENERIC_OPENING = re.compile(
-    r"^\s*(you can|you may|you will|you'll|to (\w+ ){0,3}(please|you)|if you|please (note|follow|click|go|visit|"
-    r"log|make sure|be aware|allow)|our |we (offer|provide|are|do|have)|this (is|includes|means)|in order to|"
+    r"^\s*(you can|you may|you will|you'll|you would|to (\w+ ){0,3}(please|you)|if you|please (note|follow|click|go|"
+    r"visit|log|make sure|be aware|allow)|our |we (offer|provide|are|do|have)|this (is|includes|means)|in order to|"
     r"as (a|an|per)|[A-Z][\w#]* is an? )",
     re.I,
 )
-
-
-# A pasted table row or bullet: mostly prices/numbers, or a numbered/bulleted item.
+# A pasted table row or bullet: a bulleted or numbered item, or a price-list row.
 _LIST_ITEM = re.compile(r"^\s*([-•*]|\d+[.)]|option #?\d)\s+\S|^\W*([$€£]|R\$)\s?\d[\d.,]*\s+\S+", re.I)
+_STEP = re.compile(r"\bstep (\d+|one|two|three|four|five)\b", re.I)
+# A line that is only a list marker ("1", "2.", "-"): a numbered block split line by line.  Also
+# "#NAME?": what a spreadsheet export makes of a "- item" row (it reads it as a formula).
+_LIST_MARKER = re.compile(r"^\s*(\d{1,2}[.)]?|[-•*]|#NAME\?)\s*$")
+# How-to through an interface: "Click the blue 'Save' button", "Then tap the filter icon", "head to Settings".
+_UI_STEP = re.compile(
+    r"^\W*((then|now|next|first|finally|please|from there|there|once there),? )?(just |simply )?(click|tap|select|"
+    r"navigate to|go to|head (over )?to|log in|sign in|scroll|open the|press|choose)\b|"
+    r"\b(button|drop-?down|menu|icon|tab|settings page|search page|(account|membership|profile) settings)\b",
+    re.I,
+)
+_LINK = re.compile(r"https?://|\bwww\.|\b[\w-]+\.(com|org|net|io|co)(/\S*)?\b|#URL#|<URL>|\[(URL|LINK)\]", re.I)
+_HELP_PHRASE = re.compile(
+    r"\b(please note|kindly|for (more|further) (information|details|info)|keep in mind|as a (friendly )?reminder|"
+    r"help (center|centre)|FAQ|knowledge base|terms (and|&) conditions|(is|are) subject to|at any time)\b",
+    re.I,
+)
+_TEMPLATE_FIELD = re.compile(r"\{\{[^}]*\}\}|\{[a-z_]+\}")  # {{first_name}}, {name}
+_FILL_TOKEN = re.compile(r"#[A-Z_]+#|<[A-Z_]{2,}>|\[[A-Z_]{2,}\]")  # #NAME#, <EMAIL_ADDRESS>, [ORDER_ID]
 
 
 class _TenantMacros:
@@ -137,6 +191,8 @@ class MacroMemory:
 
 
 class TemplatedScorer:
+    """`score` one agent sentence; the module docstring says what it weighs."""
+
     def __init__(self, phrases: PhraseIndex) -> None:
         self.phrases = phrases  # every library whose flag is "templated"
 
@@ -147,26 +203,78 @@ class TemplatedScorer:
         other_conversations: int,
         customer_words: set[str],
         run_position: int = 1,
+        *,
+        customer_details: Sequence[str] = (),
     ) -> TemplatedScore:
-        """`run_position`: 1 for the first agent sentence after a customer turn, 2 for the next..."""
-        n_words = len(words(sentence))
-        library = 1.0 if self.phrases.pattern(sentence) else _ramp(similarity, 0.45, 0.7)
+        """`similarity`: the best cosine to a stock phrase; `other_conversations`: how many other
+        conversations of the tenant hold a near-duplicate (0, 1, or 2 for two or more);
+        `customer_words`: content words of the customer's recent turns; `run_position`: 1 for the
+        first agent sentence after a customer turn, 2 for the next...; `customer_details`: what
+        the customer gave — order ids, amounts, dates, products (`CustomerDetails`)."""
+        n_words = len(words(blank_placeholders(sentence)))
         macro = 0.0
-        if n_words >= MACRO_MIN_WORDS and other_conversations:
-            macro = 0.75 if other_conversations == 1 else 0.9
-        generic = bool(_GENERIC_OPENING.match(sentence))
-        form = 0.5 + 0.2 * generic if n_words >= 12 else 0.35 if generic and n_words >= 6 else 0.0
-        if _LIST_ITEM.match(sentence):
-            form = max(form, 0.5)
-        burst = 0.0 if n_words < MACRO_MIN_WORDS else 0.5 if run_position >= 5 else 0.3 if run_position >= 3 else 0.0
-        own = content_words(sentence)
-        personal = len(own & customer_words) / len(own) if own else 0.0
-        raw = 1.0 - (1.0 - library) * (1.0 - macro) * (1.0 - form) * (1.0 - burst)
-        score = raw * (1.0 - 0.6 * personal)
-        signals = {"library": library, "macro": macro, "form": form, "burst": burst, "personal": personal}
-        return TemplatedScore(
-            score=round(score, 4), flag=score >= FLAG_AT, signals={k: round(v, 3) for k, v in signals.items()}
-        )
+        if other_conversations:
+            macro = MACRO_STRONG if other_conversations >= 2 else MACRO_WEAK
+            if n_words < MACRO_MIN_WORDS:
+                macro *= SHORT_MACRO_SHARE
+        signals = {
+            "library": 1.0 if self.phrases.pattern(sentence) else _ramp(similarity, 0.45, 0.7),
+            "macro": macro,
+            "slot": _slot(sentence),
+            "form": _help_text(sentence, n_words),
+            "burst": _burst(run_position) if n_words >= MACRO_MIN_WORDS else 0.0,  # not "OK", "Sure."
+            "personal": _personal(sentence, customer_words, customer_details),
+        }
+        signals = {k: round(v, 3) for k, v in signals.items()}
+        score = combine(signals)
+        return TemplatedScore(score=round(score, 4), flag=score >= FLAG_AT, signals=signals)
+
+
+def combine(signals: Mapping[str, float], without: str | None = None) -> float:
+    """The templated score from a sentence's `signals` (as `TemplatedScorer.score` returns them);
+    `without`: one signal left out (per-signal ablations in the evaluation)."""
+    raw = 1.0 - float(np.prod([1.0 - signals.get(k, 0.0) for k in EVIDENCE if k != without]))
+    personal = 0.0 if without == "personal" else signals.get("personal", 0.0)
+    return raw * (1.0 - PERSONAL_DISCOUNT * personal)
+
+
+def _slot(sentence: str) -> float:
+    """A fill-in field: unrendered ("{{first_name}}") or a filled/redacted value (#NAME#)."""
+    if _TEMPLATE_FIELD.search(sentence):
+        return TEMPLATE_FIELD
+    return FILL_TOKEN if _FILL_TOKEN.search(sentence) else 0.0
+
+
+def _help_text(sentence: str, n_words: int) -> float:
+    """The shape of pasted help text: each cue found counts as an independent chance."""
+    cues = []
+    if _LINK.search(sentence):
+        cues.append(LINK)
+    if _LIST_ITEM.match(sentence) or _LIST_MARKER.match(sentence) or _STEP.search(sentence):
+        cues.append(LIST)
+    if _HELP_PHRASE.search(sentence):
+        cues.append(HELP_PHRASE)
+    if _UI_STEP.search(sentence):
+        cues.append(UI_STEP)
+    if n_words >= GENERIC_MIN_WORDS and _GENERIC_OPENING.match(sentence):
+        cues.append(GENERIC_YOU)
+    return 1.0 - float(np.prod([1.0 - c for c in cues]))
+
+
+def _burst(run_position: int) -> float:
+    """Deep in a run of agent sentences with no customer reply: pasted blocks run long."""
+    return BURST_DEEP if run_position >= 5 else BURST if run_position >= 3 else 0.0
+
+
+def _personal(sentence: str, customer_words: set[str], customer_details: Sequence[str]) -> float:
+    """How much of the sentence is this customer's, 0-1: a detail they gave, and the share of its
+    content words they used (at half weight: "plan" or "refund" is their topic, and a macro's)."""
+    own = content_words(sentence)
+    echo = len(own & customer_words) / len(own) if own else 0.0
+    detail = any(
+        re.search(rf"(?<!\w){re.escape(d)}(?!\w)", sentence, re.I) for d in customer_details if len(d.strip()) >= 3
+    )
+    return min(1.0, DETAIL_PERSONAL * detail + ECHO_PERSONAL * echo)
 
 
 def _ramp(x: float, lo: float, hi: float) -> float:

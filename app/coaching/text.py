@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from app.coaching.analysis import Span
+from app.coaching.phrasing import issue_clause, quote
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9#@])|\n+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+")
@@ -181,35 +182,71 @@ def is_question(text: str) -> bool:
     )
 
 
-_PRONOUNS = {
-    "i": "you",
-    "me": "you",
-    "my": "your",
-    "mine": "yours",
-    "myself": "yourself",
-    "i'm": "you're",
-    "i've": "you've",
-    "i'll": "you'll",
-    "i'd": "you'd",
-    "am": "are",
-    "we": "you",
-    "our": "your",
-    "us": "you",
-}
-
-
-def second_person(text: str) -> str:
-    """Turn the customer's first-person clause into one the agent can say back."""
-    tokens = re.split(r"([^\w'’]+)", text)  # keep contractions whole: "I'm" -> "you're", not "you'm"
-    out = []
-    for i, token in enumerate(tokens):
-        low = token.lower().replace("’", "'")
-        repl = _PRONOUNS.get(low)
-        if low == "was" and i >= 2 and tokens[i - 2].lower() in {"i", "we"}:
-            repl = "were"
-        out.append(repl if repl is not None else token)
-    return "".join(out)
-
+# Words every support chat shares: using them is not personalising ("your order", "business days").
+GENERIC_SUPPORT_WORDS = frozenset(
+    [
+        "order",
+        "orders",
+        "day",
+        "days",
+        "business",
+        "account",
+        "service",
+        "help",
+        "issue",
+        "issues",
+        "problem",
+        "problems",
+        "time",
+        "today",
+        "customer",
+        "thing",
+        "things",
+        "still",
+        "again",
+        "get",
+        "got",
+        "want",
+        "need",
+        "please",
+        "thanks",
+        "thank",
+        "sorry",
+        "just",
+        "know",
+        "really",
+        "one",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+        "number",
+        "email",
+        "phone",
+        "call",
+        "called",
+        "support",
+        "team",
+        "company",
+        "money",
+        "refund",
+        "payment",
+        "charge",
+        "charged",
+        "bill",
+        "billing",
+        "working",
+        "work",
+        "works",
+        "app",
+        "website",
+        "online",
+    ]
+)
 
 _ORDER = re.compile(
     r"(?:order|ticket|case|invoice|booking|reservation|account|ref(?:erence)?)\s*(?:number|no\.?|#)?\s*:?\s*#?([A-Z0-9-]{4,})",
@@ -240,7 +277,6 @@ _PROBLEM = re.compile(
 _DEMAND = re.compile(
     r"\b(I want to (speak|talk|cancel)|manager|supervisor|or I will|I'?ll (cancel|leave|switch))\b", re.I
 )
-_ISSUE_TRIM = re.compile(r"^(?:hi|hello|hey|so|well|ok|okay|yes|no|and|but|also|look)[,!.]?\s+", re.I)
 
 
 @dataclass
@@ -255,8 +291,31 @@ class CustomerDetails:
     phones: list[str] = field(default_factory=list)
     issue: str | None = None  # what went wrong, in the agent's voice
     quote: str | None = None  # the customer's own words, short
+    turn_words: list[set[str]] = field(default_factory=list)  # content words of each customer turn
+    issue_words: set[str] = field(default_factory=set)  # content words of what went wrong
+    explained: bool = False  # they have told us what went wrong
 
-    def update(self, text: str) -> None:
+    def recent_words(self) -> set[str]:
+        """Content words of the last two customer turns."""
+        return set().union(*self.turn_words[-2:])
+
+    def specifics(self) -> set[str]:
+        """What is this customer's own: their order ids, dates, amounts, products, and the words
+        of what went wrong (not the generic words every support chat shares)."""
+        values = {v.lower() for v in self.orders + self.dates + self.money + self.products}
+        return values | (self.issue_words - GENERIC_SUPPORT_WORDS)
+
+    def personal(self, sentence: str) -> bool:
+        """The sentence uses this customer's specifics."""
+        low = sentence.lower()
+        return bool(content_words(sentence) & self.specifics()) or any(
+            v.lower() in low for v in self.orders + self.dates + self.money
+        )
+
+    def update(self, text: str) -> bool:
+        """Read a customer turn; True when it says something went wrong."""
+        self.turn_words.append(content_words(text))
+
         def add(target: list[str], values: list[str]) -> None:
             for v in values:
                 if v not in target:
@@ -276,15 +335,18 @@ class CustomerDetails:
             if _PROBLEM.search(s.text) and len(words(s.text)) >= 3 and not _DEMAND.search(s.text)
         ]
         if problem:
-            worst = max(problem, key=lambda sentence: len(_PROBLEM.findall(sentence)))
+            ranked = sorted(problem, key=lambda sentence: -len(_PROBLEM.findall(sentence)))
             if self.issue is None:  # the first complaint is the issue; later turns add detail
-                clause = _ISSUE_TRIM.sub("", worst).rstrip(".!? ")
-                if mostly_capitals(clause):
-                    clause = clause.lower()  # written in capitals: quote the words, not the shouting
-                self.issue = _shorten(second_person(clause[0].lower() + clause[1:]), 16)
-            self.quote = _shorten(worst.rstrip(), 14)
-        elif self.quote is None and len(words(text)) >= 4:
-            self.quote = _shorten(split_sentences(text)[0].text, 14)
+                # Only a grammatical clause in the agent's voice: a question or a demand is never quoted
+                # as a statement, and with none the card goes without the idea (a principle beats a broken line).
+                self.issue = next((c for s in ranked if (c := issue_clause(s))), None)
+            self.quote = quote(ranked[0]) or self.quote
+            self.issue_words |= content_words(ranked[0])
+            self.explained = True
+            return True
+        if self.quote is None and len(words(text)) >= 4:
+            self.quote = quote(split_sentences(text)[0].text)
+        return False
 
     def slots(self) -> dict[str, str]:
         values = {
@@ -295,8 +357,3 @@ class CustomerDetails:
             "quote": self.quote,
         }
         return {k: v for k, v in values.items() if v}
-
-
-def _shorten(text: str, max_words: int) -> str:
-    parts = text.split()
-    return text if len(parts) <= max_words else " ".join(parts[:max_words]) + "…"

@@ -28,10 +28,11 @@ def response_examples() -> dict[str, dict]:
 def regenerate() -> None:
     """One conversation through the shipped model: a customer turn, then a canned agent reply."""
     from app.coaching.conversation import Turn
-    from app.main import build_coach
+    from app.coaching.wiring import build_coach
     from app.settings import Settings
 
-    coach = build_coach(Settings())
+    settings = Settings()
+    coach = build_coach(settings.model_path, settings.backend, settings.threads, settings.frameworks_dirs)
     state = coach.new_state("order-4471", tenant="acme")
     requests = {
         "customer_turn": {"role": "customer", "text": "I was charged twice for order 4471 and this is the third "

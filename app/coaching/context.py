@@ -1,0 +1,56 @@
+"""The turn context: everything about one turn that detectors read, computed once per turn.
+
+Sentences, one encoder pass for their vectors, the emotion prediction (customer turns), the
+agent moves of each sentence (agent turns) and the customer's details so far. Detectors run in
+order over it (spaCy-style): each adds its cues or flags, and later ones may read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.coaching.analysis import AgentFlag, Cue, ScoredLabel, Span, TemplatedScore
+from app.coaching.conversation import Turn
+from app.coaching.moves import MoveReading
+from app.coaching.text import CustomerDetails, is_question
+from models.classifier import EmotionPrediction
+
+
+@dataclass
+class TurnContext:
+    index: int
+    turn: Turn
+    sentences: list[Span]
+    vectors: np.ndarray  # one unit-length row per sentence (base MiniLM encoder)
+    details: CustomerDetails  # the customer's details including this turn
+    prediction: EmotionPrediction | None = None  # customer turns
+    moves: list[MoveReading] = field(default_factory=list)  # agent turns: one per sentence
+    compliance: list[bool] = field(default_factory=list)  # agent turns: a required disclosure
+    reported_problem: bool = False  # customer turns: a sentence says something went wrong
+    # Filled as the pipeline runs:
+    cues: list[Cue] = field(default_factory=list)
+    flags: list[AgentFlag] = field(default_factory=list)
+    templated: list[TemplatedScore] = field(default_factory=list)
+    state: ScoredLabel | None = None
+    sentiment: ScoredLabel | None = None
+
+    @property
+    def text(self) -> str:
+        return self.turn.text
+
+    @property
+    def role(self) -> str:
+        return self.turn.role
+
+    def questions(self) -> list[int]:
+        """Indices of the sentences that are questions."""
+        return [i for i, s in enumerate(self.sentences) if is_question(s.text)]
+
+    def makes(self, *moves: str) -> bool:
+        """Whether any (non-disclosure) sentence of this agent turn makes one of `moves`."""
+        return any(r.makes(*moves) for r, c in zip(self.moves, self.compliance, strict=False) if not c)
+
+    def cue_kinds(self) -> set[str]:
+        return {c.kind for c in self.cues}

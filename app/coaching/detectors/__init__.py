@@ -1,0 +1,54 @@
+"""Detectors: one file per thing detected, one protocol (`base.Detector`), one ordered pipeline.
+
+Order matters where a detector reads what an earlier one found: the customer's state reads the
+cues before it; the robotic check reads the templated scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from app.coaching.detectors.base import Detector, Need, Role
+from app.coaching.detectors.customer_state import CustomerStateDetector
+from app.coaching.detectors.jargon import JargonDetector
+from app.coaching.detectors.phrase_cues import PhraseCueDetector
+from app.coaching.detectors.phrase_flags import PhraseFlagDetector
+from app.coaching.detectors.policy_over_people import PolicyOverPeopleDetector
+from app.coaching.detectors.repeat_ask import RepeatAskDetector
+from app.coaching.detectors.repeated_question import RepeatedQuestionDetector
+from app.coaching.detectors.retold_story import RetoldStoryDetector
+from app.coaching.detectors.robotic import RoboticDetector
+from app.coaching.detectors.short_answer import ShortAnswerDetector
+from app.coaching.detectors.shouting import ShoutingDetector
+from app.coaching.detectors.solution_before_empathy import SolutionBeforeEmpathyDetector
+from app.coaching.detectors.templated_phrasing import TemplatedPhrasingDetector
+from app.coaching.frameworks import CoachingLibrary
+from app.coaching.phrases import PhraseIndex
+from app.coaching.templated import MacroMemory, TemplatedScorer
+
+__all__ = ["Detector", "Need", "Role", "default_pipeline"]
+
+
+def default_pipeline(
+    library: CoachingLibrary,
+    encode: Callable[[Sequence[str]], np.ndarray],
+    canned: PhraseIndex,
+    macros: MacroMemory,
+) -> list[Detector]:
+    return [
+        PhraseCueDetector(library, encode),
+        ShoutingDetector(),
+        RepeatedQuestionDetector(),
+        RetoldStoryDetector(),
+        ShortAnswerDetector(),
+        CustomerStateDetector(library),
+        TemplatedPhrasingDetector(canned, TemplatedScorer(canned), macros),
+        RoboticDetector(canned),
+        PolicyOverPeopleDetector(library),
+        PhraseFlagDetector(library, encode),
+        RepeatAskDetector(),
+        SolutionBeforeEmpathyDetector(),
+        JargonDetector(library),
+    ]

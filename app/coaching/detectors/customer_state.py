@@ -1,0 +1,41 @@
+"""The customer's state (the emotion model's, overruled by the cues before it when the model
+reads the turn as calm) and, when it is a confident non-neutral one, a cue naming it."""
+
+from __future__ import annotations
+
+from app.coaching.analysis import Cue, Span
+from app.coaching.context import TurnContext
+from app.coaching.frameworks import CoachingLibrary
+from app.coaching.state import ConversationState
+from app.coaching.upset import UPSET_STATES, confident_state, read_state
+
+
+class CustomerStateDetector:
+    """Runs after the cue detectors: it reads their cues."""
+
+    name = "customer_state"
+    role = "customer"
+    needs = frozenset({"emotions"})
+
+    def __init__(self, library: CoachingLibrary) -> None:
+        self.library = library
+
+    def run(self, context: TurnContext, state: ConversationState) -> list[Cue]:
+        prediction = context.prediction
+        if prediction is None:
+            return []
+        context.state, context.sentiment = read_state(self.library, prediction, context.cues)
+        label = context.state.label
+        if label in {"neutral", "satisfied"} or not confident_state(context.state):
+            return []
+        emotions = prediction.emotions
+        if label == "confusion" and emotions.get("curiosity", 0.0) > emotions.get("confusion", 0.0):
+            return []  # the state groups curiosity with confusion: this is a question asked, not confusion
+        severity = "alert" if label == "anger" else "warn" if label in UPSET_STATES else "info"
+        if context.state.source == "cues":
+            reason = f"customer's words: {context.state.reason}"
+        else:
+            top = ", ".join(prediction.labels[:3]) or "none over threshold"
+            reason = f"emotion model: {label} {context.state.score:.2f} (emotions: {top})"
+        span = Span(start=0, end=len(context.text), text=context.text)
+        return [Cue(kind=label, span=span, severity=severity, reason=reason)]

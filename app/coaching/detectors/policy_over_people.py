@@ -1,0 +1,42 @@
+"""Policy over people: the agent hides behind a rule or helplessness (a refusal, by meaning)
+instead of saying what can be done. Required disclosures are never flagged."""
+
+from __future__ import annotations
+
+from app.coaching.analysis import AgentFlag
+from app.coaching.context import TurnContext
+from app.coaching.frameworks import CoachingLibrary
+from app.coaching.state import ConversationState
+
+REFUSAL = 0.5  # probability of the refusal move from which it is flagged
+BETTER_MOVE = "Say what you CAN do — an exception within your limits, an option, or a fast escalation."
+
+
+class PolicyOverPeopleDetector:
+    name = "policy_over_people"
+    role = "agent"
+    needs = frozenset({"moves"})
+
+    def __init__(self, library: CoachingLibrary) -> None:
+        policy = library.phrases.get("policy")
+        self.reason = policy.reason if policy else "hides behind rules or helplessness"
+        self.better_move = policy.better_move if policy else BETTER_MOVE
+
+    def run(self, context: TurnContext, state: ConversationState) -> list[AgentFlag]:
+        flags = []
+        for i, span in enumerate(context.sentences):
+            probability = context.moves[i].scores.get("refusal", 0.0)
+            if context.compliance[i] or probability < REFUSAL:
+                continue
+            # An offer beside the refusal ("we can't refund it, but I can credit it now") is not hiding.
+            if context.moves[i].makes("action", "timeline") and probability < 0.8:
+                continue
+            flags.append(
+                AgentFlag(
+                    kind="policy_over_people",
+                    span=span,
+                    reason=f"{self.reason} (reads as a refusal, {probability:.2f})",
+                    better_move=self.better_move,
+                )
+            )
+        return flags

@@ -1,0 +1,61 @@
+"""Robotic: a canned line (stock library, macro) that is tone-deaf to this upset customer: a
+stock apology, acknowledgement, thanks or closing that says nothing of their specifics (their
+order, product, amount, date, what went wrong), not merely a word they also used."""
+
+from __future__ import annotations
+
+from app.coaching.analysis import AgentFlag
+from app.coaching.context import TurnContext
+from app.coaching.learn import FEELING
+from app.coaching.phrases import PhraseIndex
+from app.coaching.state import ConversationState
+
+STOCK = 0.5  # library signal from which a sentence reads like a stock line
+# Lines that are tone-deaf to an upset customer when canned: a stock opener, thanks or sign-off, a stock
+# acknowledgement; a stock apology or a non-apology is tone-deaf canned or not.
+CANNED_MOVES = frozenset({"greeting", "closing", "acknowledge_feeling", "hold"})
+ALWAYS_MOVES = frozenset({"stock_apology", "non_apology"})
+ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing", "greeting"})
+
+
+class RoboticDetector:
+    name = "robotic"
+    role = "agent"
+    needs = frozenset({"vectors", "moves"})
+
+    def __init__(self, canned: PhraseIndex) -> None:
+        self.canned = canned
+
+    def run(self, context: TurnContext, state: ConversationState) -> list[AgentFlag]:
+        if not state.upset:
+            return []
+        feeling = FEELING.get(state.last_customer.state.label, "upset") if state.last_customer else "upset"
+        if any(
+            reading.makes("acknowledge_feeling", "apology") and state.details.personal(span.text)
+            for reading, span in zip(context.moves, context.sentences, strict=True)
+        ):
+            return []  # they did acknowledge this customer's own case: a stock line beside it is not tone-deaf
+        nearest = self.canned.nearest(context.vectors)
+        flags = []
+        for i, span in enumerate(context.sentences):
+            if context.compliance[i] or state.details.personal(span.text):
+                continue
+            _, entry = nearest[i]
+            category = entry[1].category if entry else None
+            score = context.templated[i] if context.templated else None
+            library = score.signals.get("library", 0.0) if score else 0.0
+            canned = library >= STOCK or bool(score and score.flag)
+            stock_line = canned and category in ROBOTIC_CATEGORIES
+            canned_move = canned and context.moves[i].makes(*CANNED_MOVES)
+            stock_apology = context.moves[i].top() in ALWAYS_MOVES and not context.moves[i].makes("apology")
+            if stock_line or canned_move or stock_apology:
+                what = (category if stock_line else context.moves[i].top()).replace("_", " ")
+                flags.append(
+                    AgentFlag(
+                        kind="robotic",
+                        span=span,
+                        reason=f"{what} to a customer who is {feeling}, with nothing about what they said",
+                        better_move="Say what happened to them and what you'll do, in your own words.",
+                    )
+                )
+        return flags

@@ -1,0 +1,106 @@
+"""What an agent sentence does (apologise, acknowledge, act, refuse, transfer ...), by meaning.
+
+A logistic head over the base sentence encoder's vectors, trained at start-up from labelled
+example sentences kept as data (frameworks/moves/*.yaml, a tenant's files merged in): a team
+teaches the coach its own phrasing with a YAML file, and no weights are shipped for it.
+Inference is one matrix product on vectors the turn context already holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+OTHER = "other"
+# The moves the coach acts on; a tenant may add more (its own examples, its own names).
+MOVES = (
+    "acknowledge_feeling",
+    "apology",
+    "stock_apology",
+    "non_apology",
+    "action",
+    "timeline",
+    "follow_up",
+    "warm_transfer",
+    "cold_transfer",
+    "ask_info",
+    "ask_repeat",
+    "refusal",
+    "boundary",
+    "listen",
+    "greeting",
+    "hold",
+    "closing",
+    OTHER,
+)
+MIN_PROBABILITY = 0.35  # a second move of one sentence counts from here ("Sorry, I've refunded it")
+REGULARISATION = 4.0  # sklearn's C, chosen by `coach eval moves` (train/test split of our own examples)
+
+
+@dataclass(frozen=True)
+class MoveReading:
+    """The moves one sentence makes (most likely first; never "other") and every probability."""
+
+    moves: tuple[str, ...]
+    scores: Mapping[str, float]
+
+    def top(self) -> str:
+        return max(self.scores, key=self.scores.__getitem__) if self.scores else OTHER
+
+    def makes(self, *moves: str) -> bool:
+        return any(m in self.moves for m in moves)
+
+
+NO_MOVES = MoveReading(moves=(), scores={})
+
+
+class AgentMoveClassifier:
+    """Multinomial logistic regression over sentence vectors; `read` on a batch of vectors."""
+
+    def __init__(self, labels: Sequence[str], weights: np.ndarray, bias: np.ndarray) -> None:
+        self.labels = tuple(labels)
+        self.weights = weights.astype(np.float32)  # (n_labels, dim)
+        self.bias = bias.astype(np.float32)
+
+    @classmethod
+    def train(
+        cls,
+        examples: Mapping[str, Sequence[str]],
+        encode: Callable[[Sequence[str]], np.ndarray],
+        regularisation: float = REGULARISATION,
+    ) -> AgentMoveClassifier:
+        """Fit on `examples` (move -> sentences). Classes are weighted by their counts, so a move
+        with fewer examples is not drowned by "other"."""
+        from sklearn.linear_model import LogisticRegression
+
+        labels = sorted(m for m, sentences in examples.items() if sentences)
+        if len(labels) < 2:
+            raise ValueError("the agent-move classifier needs examples of at least two moves")
+        texts = [s for m in labels for s in examples[m]]
+        targets = [i for i, m in enumerate(labels) for _ in examples[m]]
+        model = LogisticRegression(C=regularisation, max_iter=3000, class_weight="balanced")
+        model.fit(encode(texts), targets)
+        return cls(labels, model.coef_, model.intercept_)
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        if len(vectors) == 0:
+            return np.zeros((0, len(self.labels)), np.float32)
+        logits = vectors @ self.weights.T + self.bias
+        logits -= logits.max(1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(1, keepdims=True)
+
+    def read(self, vectors: np.ndarray, min_probability: float = MIN_PROBABILITY) -> list[MoveReading]:
+        readings = []
+        for row in self.probabilities(vectors):
+            order = np.argsort(-row)
+            moves = tuple(
+                self.labels[j]
+                for rank, j in enumerate(order)
+                if self.labels[j] != OTHER and (rank == 0 or row[j] >= min_probability)
+            )
+            scores = {label: round(float(p), 4) for label, p in zip(self.labels, row, strict=True)}
+            readings.append(MoveReading(moves=moves, scores=scores))
+        return readings

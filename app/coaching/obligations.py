@@ -1,0 +1,135 @@
+"""How turns open and settle the customer's obligations (the ledger, `app.coaching.ledger`).
+
+A customer turn opens what it calls for; an agent turn settles what its moves (recognised by
+meaning, `app.coaching.moves`) deliver; the customer settles everything by saying it is sorted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.coaching.context import TurnContext
+from app.coaching.frameworks import CoachingLibrary
+from app.coaching.state import ConversationState
+from app.coaching.text import words
+from app.coaching.upset import is_settled, is_upset
+
+APOLOGY_STATES = frozenset({"frustration", "anger", "disappointment"})  # anxiety alone calls for empathy
+REPEAT_CONTACT = frozenset({"waiting", "repeat_story", "escalation", "repeated_question"})
+ANSWER_MIN_WORDS = 5  # an agent statement this long, after a question, answers it
+ANSWER_MOVES = frozenset({"action", "timeline", "listen", "follow_up", "refusal"})
+NOT_ANSWERS = frozenset({"greeting", "hold", "closing", "ask_info", "ask_repeat", "stock_apology"})
+# A proactive status message: reports a delay or an outage the customer has not asked about.
+STATUS = re.compile(
+    r"\b(delay(ed|s)?|outage|still (investigating|working on|pending)|taking longer|(now )?estimated (for|at)|"
+    r"behind schedule|(service|supply) (disruption|interruption)|known issue|longer than (planned|expected)|"
+    r"(planned|unplanned) (maintenance|works))\b",
+    re.I,
+)
+STATUS_PARTS = {"apologize": ("apology",), "action_plan": ("action",), "next_update": ("timeline",)}
+
+
+def customer_turn(context: TurnContext, state: ConversationState, library: CoachingLibrary, fault: str) -> None:
+    """Open what this customer turn calls for. `fault`: who caused what went wrong
+    ("company", "external", "customer" or "unknown"): no apology is owed for a storm."""
+    ledger, turn = state.ledger, context.index
+    assert context.state is not None
+    kinds = context.cue_kinds()
+    new_cues = kinds - state.cues_seen
+    upset = is_upset(context.state, context.cues, library)
+    state.upset = upset
+    state.ever_upset = state.ever_upset or upset
+    state.cues_seen |= kinds
+    if is_settled(context.state, upset):
+        ledger.settle_all(turn)
+    if "abuse" not in kinds:
+        ledger.settle("boundary", turn)  # calmer now: no boundary to set
+    why = _why(context)
+    apology_ok = fault not in {"external", "customer"}
+    # Empathy is owed per upset turn until the agent has given it; once given, only a new upset cue
+    # (a new complaint, a retelling, a threat) owes it again: one acknowledgement per grievance, not per turn.
+    again = not ledger.ever_settled("empathy") or bool(new_cues & set(library.cue_definitions))
+    if upset and again:
+        ledger.owe("empathy", turn, why)
+        if apology_ok and (context.state.label in APOLOGY_STATES or kinds & {"waiting", "repeat_story", "complaint"}):
+            ledger.owe("apology", turn, why)
+    if upset and not ledger.ever_settled("resolution"):
+        ledger.owe("resolution", turn, why)
+    definitions = library.cue_definitions
+    for cue in context.cues:
+        definition = definitions.get(cue.kind)
+        for owed in definition.owes if definition else ():
+            if owed == "apology" and not apology_ok:
+                continue
+            ledger.owe(owed, turn, f'{cue.reason}: "{cue.span.text}"')
+    if kinds & {"repeated_question", "repeat_story"}:
+        ledger.owe("listen", turn, why)
+    # A plain question is the agent's next reply, not a card; one asked again, or by an upset customer, is.
+    if context.questions() and (upset or "repeated_question" in kinds):
+        ledger.owe("answer", turn, "their question is not answered yet: answer it with specifics")
+
+
+def agent_turn(context: TurnContext, state: ConversationState) -> None:
+    """Settle what this agent turn's moves deliver (a robotic line delivers nothing)."""
+    ledger, turn = state.ledger, context.index
+    robotic = {f.span.start for f in context.flags if f.kind == "robotic"}
+    delivered: set[str] = set()
+    for reading, span, disclosure in zip(context.moves, context.sentences, context.compliance, strict=True):
+        if disclosure or span.start in robotic:
+            continue
+        delivered.update(reading.moves)
+        if _answers(span.text, reading.moves):
+            delivered.add("answer")
+    if delivered & {"acknowledge_feeling", "apology"}:
+        ledger.settle("empathy", turn)
+    if "apology" in delivered:
+        ledger.settle("apology", turn)
+    if "listen" in delivered:
+        ledger.settle("listen", turn)
+    if "boundary" in delivered:
+        ledger.settle("boundary", turn)
+    if delivered & {"warm_transfer", "cold_transfer"}:
+        ledger.settle("handoff", turn)
+    if delivered & {"action", "timeline"}:
+        resolved = ledger.settle("resolution", turn)
+        ledger.settle("answer", turn)
+        if resolved and state.cues_seen & REPEAT_CONTACT and not ledger.ever_settled("follow_up"):
+            ledger.owe("follow_up", turn, "they had to come back about this: note it and say when you'll check back")
+    if "answer" in delivered:
+        ledger.settle("answer", turn)
+    if "follow_up" in delivered:
+        ledger.settle("follow_up", turn)
+    _status_update(context, state, delivered)
+
+
+def _status_update(context: TurnContext, state: ConversationState, delivered: set[str]) -> None:
+    """A proactive update (the agent speaks first or again, not in reply) that reports a delay is
+    checked against the proactive-update formula; later agent turns can complete it."""
+    ledger = state.ledger
+    current = ledger.open.get("status_update")
+    if current is None:
+        if any(t.role == "customer" for t in state.turns) or not STATUS.search(context.text):
+            return  # not proactive: the customer is already talking to us
+        parts = tuple(step for step, moves in STATUS_PARTS.items() if not delivered & set(moves))
+    else:
+        parts = tuple(step for step in current.parts if not delivered & set(STATUS_PARTS[step]))
+    if parts:
+        names = ", ".join(p.replace("_", " ") for p in parts)
+        ledger.owe("status_update", context.index, f"the last status update has no {names}", parts)
+    else:
+        ledger.settle("status_update", context.index)
+
+
+def _answers(text: str, moves: tuple[str, ...]) -> bool:
+    """A statement of some length that is not a question back, a greeting, a hold or a closing."""
+    if "?" in text or len(words(text)) < ANSWER_MIN_WORDS or set(moves) & NOT_ANSWERS:
+        return False
+    return not moves or bool(set(moves) & ANSWER_MOVES)
+
+
+def _why(context: TurnContext) -> str:
+    cue = next((c for c in context.cues if c.severity != "info"), None)
+    if cue is not None:
+        return f'{cue.reason}: "{cue.span.text}"'
+    assert context.state is not None
+    return f"customer reads as {context.state.describe()}"

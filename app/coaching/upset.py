@@ -1,0 +1,63 @@
+"""The one definition of an upset customer, and the customer's state read from the model and
+their words together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app.coaching.analysis import Cue, ScoredLabel
+from app.coaching.frameworks import CoachingLibrary
+from models.classifier import EmotionPrediction
+
+UPSET_STATES = frozenset({"frustration", "anger", "disappointment", "anxiety"})
+CONFIDENT = 0.4  # a model state counts from this probability (below it the reading is a guess)
+SATISFIED = 0.5  # "thanks, that's sorted" counts as settling everything from this probability
+
+
+def confident_state(state: ScoredLabel) -> bool:
+    return state.source == "cues" or state.score >= CONFIDENT
+
+
+def is_upset(state: ScoredLabel, cues: Iterable[Cue], library: CoachingLibrary) -> bool:
+    """Upset: a confident upset state, or a cue that makes a customer upset by itself
+    (frameworks/cues.yaml `upset`; shouting counts only as capitals, not as '!!')."""
+    if state.label in UPSET_STATES and confident_state(state):
+        return True
+    definitions = library.cue_definitions
+    for cue in cues:
+        if cue.kind in definitions and definitions[cue.kind].upset:
+            return True
+        if cue.kind == "shouting" and cue.severity != "info":
+            return True
+    return False
+
+
+def is_settled(state: ScoredLabel, upset: bool) -> bool:
+    """The customer says it is sorted: confidently satisfied (thanks, relief) and not upset."""
+    return not upset and state.label == "satisfied" and state.score >= SATISFIED
+
+
+def read_state(
+    library: CoachingLibrary, prediction: EmotionPrediction, cues: Iterable[Cue]
+) -> tuple[ScoredLabel, ScoredLabel]:
+    """The customer's state and sentiment: the model's, unless it reads the turn as calm
+    (not upset, or unsure) while the customer's words say otherwise; then the state the
+    cues imply (frameworks/cues.yaml `implies`), anger when they also abuse or shout."""
+    model_state = ScoredLabel(**prediction.customer_state.to_dict())
+    model_sentiment = ScoredLabel(**prediction.sentiment.to_dict())
+    if model_state.label in UPSET_STATES and model_state.score >= CONFIDENT:
+        return model_state, model_sentiment
+    definitions = library.cue_definitions
+    cues = list(cues)
+    implied = {
+        c.kind: definitions[c.kind].implies for c in cues if c.kind in definitions and definitions[c.kind].implies
+    }
+    if not implied:
+        return model_state, model_sentiment
+    kinds = {c.kind for c in cues}
+    label = "anger" if "anger" in implied.values() or "shouting" in kinds else next(iter(implied.values()))
+    reason = f"{', '.join(sorted(kinds))}; the model read {model_state.describe()}"
+    return (
+        model_state.model_copy(update={"label": label, "source": "cues", "reason": reason}),
+        model_sentiment.model_copy(update={"label": "negative", "source": "cues", "reason": reason}),
+    )
