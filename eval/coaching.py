@@ -30,7 +30,10 @@ if TYPE_CHECKING:
     from app.coaching.engine import CoachingEngine
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "data" / "coaching"
-STATE_CUES = frozenset({"neutral", "satisfied", "confusion", "disappointment", "frustration", "anger", "anxiety"})
+# States and state-like cues (worry) are scored as upset, not as cues.
+STATE_CUES = frozenset(
+    {"neutral", "satisfied", "confusion", "disappointment", "frustration", "anger", "anxiety", "worry"}
+)
 FLAGS = ("robotic", "policy_over_people", "repeat_ask", "solution_before_empathy", "jargon")
 Move = Literal[
     "listen", "empathize", "apologize", "resolve", "note", "follow_up", "boundary", "transfer", "status_update"

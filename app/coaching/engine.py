@@ -32,7 +32,7 @@ from app.coaching.conversation import Conversation, Turn
 from app.coaching.detectors import Detector, default_pipeline
 from app.coaching.frameworks import CoachingLibrary, load_library
 from app.coaching.learn import FrameworkMatcher
-from app.coaching.moves import NO_MOVES, AgentMoveClassifier
+from app.coaching.moves import NO_MOVES, AgentMoveClassifier, MoveReading
 from app.coaching.phrases import PhraseIndex
 from app.coaching.phrasing import OwnershipLexicon, fault
 from app.coaching.state import LEARN, ConversationState
@@ -45,6 +45,17 @@ from models.embedder import SentenceEncoder
 __all__ = ["UPSET_STATES", "CoachingEngine", "ConversationState", "trajectory"]
 
 BULK = 16  # texts per model from which a warm-up runs the two models side by side
+STEP_MOVES = {
+    ("learn", "listen"): "listen",
+    ("learn", "empathize"): "acknowledge_feeling",
+    ("learn", "apologize"): "apology",
+    ("learn", "resolve"): "action",
+    ("learn", "note"): "follow_up",
+    ("proactive_update", "action_plan"): "action",
+    ("warm_transfer", "summary"): "warm_transfer",
+    ("de_escalation", "set_boundary"): "boundary",
+}
+STEP_FRAMEWORKS = sorted({framework_id for framework_id, _ in STEP_MOVES})
 CUES_SENTIMENT = -0.5  # trajectory point, at most, for a turn whose calm model reading the cues overruled
 
 
@@ -220,6 +231,20 @@ class CoachingEngine:
         return analysis
 
     def _after_agent(self, context: TurnContext, state: ConversationState, learn_macros: bool) -> AgentTurnAnalysis:
+        robotic = {f.span.start for f in context.flags if f.kind == "robotic"}
+        # A step a team's exact wording covers (its `detect` patterns) counts as the move it stands for.
+        for i, span in enumerate(context.sentences):
+            if context.compliance[i] or span.start in robotic:
+                continue
+            extra = {
+                STEP_MOVES[key]
+                for framework_id in STEP_FRAMEWORKS
+                for step in self.matcher.covered(framework_id, [(span.text, ())])
+                if (key := (framework_id, step)) in STEP_MOVES
+            }
+            if extra - set(context.moves[i].moves):
+                reading = context.moves[i]
+                context.moves[i] = MoveReading(moves=(*reading.moves, *sorted(extra)), scores=reading.scores)
         obligations.agent_turn(context, state)
         said = [
             (span.text, reading.moves)

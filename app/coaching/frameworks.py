@@ -8,12 +8,13 @@ scorer and the service all load the same `CoachingLibrary`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from app.coaching.phrasing import OwnershipLexicon
 from models.labels import CUSTOMER_STATES
@@ -158,12 +159,6 @@ class CueDefinition(Strict):
     counter_examples: list[str] = Field(default_factory=list, description="look-alikes that must not match")
     min_similarity: float = Field(0.8, ge=0.0, le=1.0, description="cosine to an example that counts")
 
-    @model_validator(mode="after")
-    def _detectable(self) -> CueDefinition:
-        if not self.patterns and not self.examples:
-            raise ValueError("a cue needs patterns or examples")
-        return self
-
 
 class CueLexicon(Strict):
     """Customer cues that are words and meanings, not emotions (escalation, churn, ...)."""
@@ -183,8 +178,26 @@ class MoveExamples(Strict):
     examples: dict[str, list[str]]
 
 
+class CueExamples(Strict):
+    """Customer sentences labelled with the cue they show ("none" for none): the customer-cue
+    classifier's training data. A cue named here needs a definition in a `cues` file."""
+
+    kind: Literal["cue_examples"] = "cue_examples"
+    id: str
+    license: str = ""
+    description: str = ""
+    examples: dict[str, list[str]]
+
+
 LibraryFile = Annotated[
-    Framework | PhraseLibrary | JargonList | ComplianceList | CueLexicon | MoveExamples | OwnershipLexicon,
+    Framework
+    | PhraseLibrary
+    | JargonList
+    | ComplianceList
+    | CueLexicon
+    | MoveExamples
+    | CueExamples
+    | OwnershipLexicon,
     Field(discriminator="kind"),
 ]
 
@@ -208,6 +221,7 @@ class CoachingLibrary(BaseModel):
     compliance: dict[str, ComplianceList]
     cues: dict[str, CueLexicon]
     moves: dict[str, MoveExamples]
+    cue_examples: dict[str, CueExamples]
     ownership: dict[str, OwnershipLexicon]
 
     def framework(self, framework_id: str) -> Framework:
@@ -241,15 +255,24 @@ class CoachingLibrary(BaseModel):
     @cached_property
     def move_examples(self) -> dict[str, list[str]]:
         """Every agent-move example by move, built-in and tenant files merged."""
-        merged: dict[str, list[str]] = {}
-        for examples in self.moves.values():
-            for move, sentences in examples.examples.items():
-                merged.setdefault(move, []).extend(sentences)
-        return merged
+        return _merge(self.moves.values())
+
+    @cached_property
+    def customer_cue_examples(self) -> dict[str, list[str]]:
+        """Every customer-cue example by cue ("none": no cue), built-in and tenant files merged."""
+        return _merge(self.cue_examples.values())
 
     @cached_property
     def jargon_terms(self) -> list[tuple[re.Pattern[str], str]]:
         return [(re.compile(rf"\b(?:{t.term})\b", re.I), t.plain) for j in self.jargon.values() for t in j.terms]
+
+
+def _merge(files: Iterable[MoveExamples | CueExamples]) -> dict[str, list[str]]:
+    merged: dict[str, list[str]] = {}
+    for item in files:
+        for label, sentences in item.examples.items():
+            merged.setdefault(label, []).extend(sentences)
+    return merged
 
 
 def _read(path: Path) -> LibraryFile:
@@ -267,7 +290,8 @@ def _read(path: Path) -> LibraryFile:
 def load_library(*extra_dirs: Path, base: Path = DEFAULT_FRAMEWORKS_DIR) -> CoachingLibrary:
     """Load the built-in frameworks, then each extra (tenant) folder over them."""
     buckets: dict[str, dict] = {
-        kind: {} for kind in ("framework", "phrases", "jargon", "compliance", "cues", "moves", "ownership")
+        kind: {}
+        for kind in ("framework", "phrases", "jargon", "compliance", "cues", "moves", "cue_examples", "ownership")
     }
     for folder in (base, *extra_dirs):
         if not folder.is_dir():
@@ -282,5 +306,6 @@ def load_library(*extra_dirs: Path, base: Path = DEFAULT_FRAMEWORKS_DIR) -> Coac
         compliance=buckets["compliance"],
         cues=buckets["cues"],
         moves=buckets["moves"],
+        cue_examples=buckets["cue_examples"],
         ownership=buckets["ownership"],
     )

@@ -42,13 +42,11 @@ class CompiledStep:
     not_counted: list[re.Pattern[str]]
 
     def covered_by(self, sentence: str, moves: Sequence[str]) -> bool:
-        """Done by one of the step's moves (by meaning); by a `detect` pattern only for a step with
-        no moves; never by a `not_counted` look-alike."""
+        """Done by one of the step's moves (by meaning) or one of its `detect` patterns (the exact
+        wording a team uses); never by a `not_counted` look-alike."""
         if any(p.search(sentence) for p in self.not_counted):
             return False
-        if self.step.moves:
-            return any(m in self.step.moves for m in moves)
-        return any(p.search(sentence) for p in self.detect)
+        return any(m in self.step.moves for m in moves) or any(p.search(sentence) for p in self.detect)
 
 
 class FrameworkMatcher:

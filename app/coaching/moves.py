@@ -57,10 +57,12 @@ NO_MOVES = MoveReading(moves=(), scores={})
 
 
 class AgentMoveClassifier:
-    """Multinomial logistic regression over sentence vectors; `read` on a batch of vectors."""
+    """Multinomial logistic regression over sentence vectors; `read` on a batch of vectors. The
+    customer-cue classifier is the same model over other examples (negative label "none")."""
 
-    def __init__(self, labels: Sequence[str], weights: np.ndarray, bias: np.ndarray) -> None:
+    def __init__(self, labels: Sequence[str], weights: np.ndarray, bias: np.ndarray, negative: str = OTHER) -> None:
         self.labels = tuple(labels)
+        self.negative = negative  # the label that means "none of them"
         self.weights = weights.astype(np.float32)  # (n_labels, dim)
         self.bias = bias.astype(np.float32)
 
@@ -70,6 +72,7 @@ class AgentMoveClassifier:
         examples: Mapping[str, Sequence[str]],
         encode: Callable[[Sequence[str]], np.ndarray],
         regularisation: float = REGULARISATION,
+        negative: str = OTHER,
     ) -> AgentMoveClassifier:
         """Fit on `examples` (move -> sentences). Classes are weighted by their counts, so a move
         with fewer examples is not drowned by "other"."""
@@ -82,7 +85,10 @@ class AgentMoveClassifier:
         targets = [i for i, m in enumerate(labels) for _ in examples[m]]
         model = LogisticRegression(C=regularisation, max_iter=3000, class_weight="balanced")
         model.fit(encode(texts), targets)
-        return cls(labels, model.coef_, model.intercept_)
+        weights, bias = model.coef_, model.intercept_
+        if len(labels) == 2:  # sklearn keeps one row for two classes: the second class's logit
+            weights, bias = np.vstack([np.zeros_like(weights), weights]), np.concatenate([[0.0], bias])
+        return cls(labels, weights, bias, negative)
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         if len(vectors) == 0:
@@ -99,7 +105,7 @@ class AgentMoveClassifier:
             moves = tuple(
                 self.labels[j]
                 for rank, j in enumerate(order)
-                if self.labels[j] != OTHER and (rank == 0 or row[j] >= min_probability)
+                if self.labels[j] != self.negative and (rank == 0 or row[j] >= min_probability)
             )
             scores = {label: round(float(p), 4) for label, p in zip(self.labels, row, strict=True)}
             readings.append(MoveReading(moves=moves, scores=scores))

@@ -53,6 +53,7 @@ LIST = 0.5  # a bullet or numbered row, "step 2", a price-list row, a lone list 
 HELP_PHRASE = 0.4  # "please note", "for more information", "help center", "keep in mind" ...
 UI_STEP = 0.35  # how-to through an interface: "Click the ... button", "head to Settings"
 GENERIC_YOU = 0.35  # general advice: "You can ...", "If you ...", "Our ...", "In order to ..."
+# (the cues' patterns do not overlap: one phrase is one piece of evidence, not two)
 GENERIC_MIN_WORDS = 6
 BURST = 0.25  # 3rd or 4th agent sentence with no customer reply
 BURST_DEEP = 0.4  # 5th or later
@@ -63,9 +64,8 @@ ECHO_PERSONAL = 0.5  # weight of the share of its content words the customer use
 EVIDENCE = ("library", "macro", "slot", "form", "burst")  # combined as independent chances
 
 _GENERIC_OPENING = re.compile(
-    r"^\s*(you can|you may|you will|you'll|you would|to (\w+ ){0,3}(please|you)|if you|please (note|follow|click|go|"
-    r"visit|log|make sure|be aware|allow)|our |we (offer|provide|are|do|have)|this (is|includes|means)|in order to|"
-    r"as (a|an|per)|[A-Z][\w#]* is an? )",
+    r"^\s*(you can|you may|you will|you'll|you would|to (\w+ ){0,3}(please|you)|if you|our |we (offer|provide|are|"
+    r"do|have)|this (is|includes|means)|in order to|as per|[A-Z][\w#]* is an? )",
     re.I,
 )
 # A pasted table row or bullet: a bulleted or numbered item, or a price-list row.
@@ -77,14 +77,15 @@ _LIST_MARKER = re.compile(r"^\s*(\d{1,2}[.)]?|[-•*]|#NAME\?)\s*$")
 # How-to through an interface: "Click the blue 'Save' button", "Then tap the filter icon", "head to Settings".
 _UI_STEP = re.compile(
     r"^\W*((then|now|next|first|finally|please|from there|there|once there),? )?(just |simply )?(click|tap|select|"
-    r"navigate to|go to|head (over )?to|log in|sign in|scroll|open the|press|choose)\b|"
+    r"navigate to|go to|head (over )?to|visit|follow the|log in|sign in|scroll|open the|press|choose)\b|"
     r"\b(button|drop-?down|menu|icon|tab|settings page|search page|(account|membership|profile) settings)\b",
     re.I,
 )
 _LINK = re.compile(r"https?://|\bwww\.|\b[\w-]+\.(com|org|net|io|co)(/\S*)?\b|#URL#|<URL>|\[(URL|LINK)\]", re.I)
 _HELP_PHRASE = re.compile(
-    r"\b(please note|kindly|for (more|further) (information|details|info)|keep in mind|as a (friendly )?reminder|"
-    r"help (center|centre)|FAQ|knowledge base|terms (and|&) conditions|(is|are) subject to|at any time)\b",
+    r"\b(please (note|be aware|make sure|allow)|kindly|for (more|further) (information|details|info)|keep in mind|"
+    r"as a (friendly )?reminder|help (center|centre)|FAQ|knowledge base|terms (and|&) conditions|(is|are) subject to|"
+    r"at any time)\b",
     re.I,
 )
 _TEMPLATE_FIELD = re.compile(r"\{\{[^}]*\}\}|\{[a-z_]+\}")  # {{first_name}}, {name}

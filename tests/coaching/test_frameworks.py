@@ -10,7 +10,8 @@ def test_builtin_library_loads_every_seed_framework():
     assert {"learn", "proactive_update", "de_escalation", "warm_transfer", "closing_loop"} <= set(library.frameworks)
     assert [s.id for s in library.framework("learn").steps] == ["listen", "empathize", "apologize", "resolve", "note"]
     assert {"canned", "policy"} <= set(library.phrases)
-    assert {"escalation", "churn", "repeat_story", "waiting", "abuse"} <= set(library.cue_patterns)
+    assert {"escalation", "churn", "repeat_story", "waiting", "abuse", "sarcasm"} <= set(library.cue_definitions)
+    assert library.move_examples["apology"] and library.customer_cue_examples["none"]
     assert library.compliance_patterns and library.jargon_terms
 
 
@@ -32,9 +33,9 @@ def test_tenant_folder_overrides_and_extends(tmp_path: Path):
     ("content", "message"),
     [
         ("kind: framework\nid: x\nname: X\nsource: s\ndescription: d\nsteps: []\n", "steps"),
-        ("kind: cues\nid: x\ncues: {bad: ['(unclosed']}\n", "invalid regular expression"),
+        ("kind: cues\nid: x\ncues: {bad: {reason: r, patterns: ['(unclosed']}}\n", "invalid regular expression"),
         ("kind: nonsense\nid: x\n", "kind"),
-        ("kind: cues\nid: x\ncues: {}\nimplies: {complaint: grumpy}\n", "unknown customer state 'grumpy'"),
+        ("kind: cues\nid: x\ncues: {c: {reason: r, implies: grumpy}}\n", "unknown customer state 'grumpy'"),
         ("kind: framework\n  id: [broken\n", "not valid YAML"),
     ],
 )

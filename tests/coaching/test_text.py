@@ -1,4 +1,4 @@
-from app.coaching.text import CustomerDetails, content_words, second_person, split_sentences
+from app.coaching.text import CustomerDetails, content_words, split_sentences
 
 
 def test_split_sentences_keeps_offsets():
@@ -19,10 +19,24 @@ def test_customer_details_are_extracted_and_the_first_complaint_is_the_issue():
     assert "manager" not in details.issue
 
 
-def test_second_person_and_placeholders():
-    assert second_person("I was charged for my order") == "you were charged for your order"
-    assert second_person("the third time I'm asking, I’ve waited") == "the third time you're asking, you've waited"
+def test_placeholders_are_not_words():
     assert "name" not in content_words("Hi #NAME#, thanks for waiting")
+
+
+def test_an_issue_is_a_clause_in_the_agents_voice_never_a_question():
+    details = CustomerDetails()
+    assert details.update("why is my bill so high???") is False or details.issue is None
+    details.update("you charged me twice for order 4471!!")
+    assert details.issue == "we charged you twice for order 4471"
+    assert details.explained
+
+
+def test_personal_means_their_specifics_not_any_shared_word():
+    details = CustomerDetails()
+    details.update("My parcel for order 99812 never arrived and it was a birthday present.")
+    assert details.personal("I'm sorry order 99812 didn't reach you in time.")
+    assert details.personal("I'm so sorry the birthday present didn't make it.")
+    assert not details.personal("Your order is important to us.")  # "order" is every chat's word
 
 
 def test_details_leave_placeholders_out_of_the_customers_words():

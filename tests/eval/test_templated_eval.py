@@ -17,3 +17,8 @@ def test_templated_eval_reports_against_baselines(engine):
     # "Hello, thank you for contacting us." opens both fixture dialogues: a macro and a stock phrase.
     assert figures["coachline"]["recall"] > 0.5
     assert figures["baselines"]["repeated_in_2plus_conversations"]["recall"] == round(2 / 3, 4)
+    # Per-signal ablations: both fixture lines are stock phrases, so without the library the
+    # greeting is left with a macro seen in one other conversation only (weak) and recall drops.
+    assert set(figures["without_signal"]) == {"library", "macro", "slot", "form", "burst", "personal"}
+    assert figures["without_signal"]["library"]["recall"] < figures["coachline"]["recall"]
+    assert figures["without_signal"]["burst"] == figures["coachline"]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from app.coaching.detectors.base import Detector, Need, Role
+from app.coaching.detectors.cues_by_meaning import CuesByMeaningDetector
 from app.coaching.detectors.customer_state import CustomerStateDetector
 from app.coaching.detectors.jargon import JargonDetector
 from app.coaching.detectors.phrase_cues import PhraseCueDetector
@@ -39,6 +40,7 @@ def default_pipeline(
 ) -> list[Detector]:
     return [
         PhraseCueDetector(library, encode),
+        CuesByMeaningDetector(library, encode),
         ShoutingDetector(),
         RepeatedQuestionDetector(),
         RetoldStoryDetector(),

@@ -9,7 +9,9 @@ from app.coaching.context import TurnContext
 from app.coaching.learn import FEELING
 from app.coaching.phrases import PhraseIndex
 from app.coaching.state import ConversationState
+from app.coaching.text import words
 
+MIN_WORDS = 4
 STOCK = 0.5  # library signal from which a sentence reads like a stock line
 # Lines that are tone-deaf to an upset customer when canned: a stock opener, thanks or sign-off, a stock
 # acknowledgement; a stock apology or a non-apology is tone-deaf canned or not.
@@ -45,6 +47,8 @@ class RoboticDetector:
             score = context.templated[i] if context.templated else None
             library = score.signals.get("library", 0.0) if score else 0.0
             canned = library >= STOCK or bool(score and score.flag)
+            if len(words(span.text)) < MIN_WORDS:
+                continue  # "Hi Ann!", "Sure." are routine, not a script
             stock_line = canned and category in ROBOTIC_CATEGORIES
             canned_move = canned and context.moves[i].makes(*CANNED_MOVES)
             stock_apology = context.moves[i].top() in ALWAYS_MOVES and not context.moves[i].makes("apology")

@@ -1,0 +1,207 @@
+"""Engine v2 pieces without any model: detectors over a fake turn context, the ledger, the card
+policy, and a tenant's own cue and agent check working from YAML alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from app.coaching import obligations, policy
+from app.coaching.analysis import ScoredLabel
+from app.coaching.context import TurnContext
+from app.coaching.conversation import Turn
+from app.coaching.detectors import Detector
+from app.coaching.detectors.jargon import JargonDetector
+from app.coaching.detectors.phrase_cues import PhraseCueDetector
+from app.coaching.detectors.phrase_flags import PhraseFlagDetector
+from app.coaching.detectors.policy_over_people import PolicyOverPeopleDetector
+from app.coaching.detectors.repeat_ask import RepeatAskDetector
+from app.coaching.detectors.shouting import ShoutingDetector
+from app.coaching.frameworks import load_library
+from app.coaching.ledger import Ledger
+from app.coaching.moves import AgentMoveClassifier, MoveReading
+from app.coaching.state import ConversationState
+from app.coaching.text import split_sentences
+
+LIBRARY = load_library()
+
+
+def no_vectors(texts) -> np.ndarray:
+    """A stand-in encoder: every text far from every other (meaning matches never fire)."""
+    vectors = np.zeros((len(texts), 8), np.float32)
+    for i, _ in enumerate(texts):
+        vectors[i, i % 8] = 1.0
+    return vectors
+
+
+def fake_context(state: ConversationState, role: str, text: str, moves: list[tuple[str, ...]] | None = None):
+    """A turn context as the engine would build it, with hand-set moves and no model."""
+    state.turns.append(Turn(role=role, text=text))  # type: ignore[arg-type]
+    sentences = split_sentences(text)
+    context = TurnContext(
+        index=len(state.turns) - 1,
+        turn=state.turns[-1],
+        sentences=sentences,
+        vectors=np.zeros((len(sentences), 8), np.float32),
+        details=state.details,
+    )
+    if role == "agent":
+        readings = moves or [()] * len(sentences)
+        context.moves = [MoveReading(moves=m, scores={k: 0.9 for k in m}) for m in readings]
+        context.compliance = [False] * len(sentences)
+    else:
+        context.reported_problem = state.details.update(text)
+    return context
+
+
+def test_every_default_detector_follows_the_protocol(engine):
+    assert engine.detectors and all(isinstance(d, Detector) for d in engine.detectors)
+    assert {d.role for d in engine.detectors} == {"customer", "agent"}
+    assert len({d.name for d in engine.detectors}) == len(engine.detectors)
+
+
+def test_shouting_is_capitals_not_placeholders():
+    state = ConversationState("c")
+    assert [c.kind for c in ShoutingDetector().run(fake_context(state, "customer", "WHERE IS MY ORDER"), state)]
+    assert not ShoutingDetector().run(fake_context(state, "customer", "Call me on #PHONENUMBER# please"), state)
+
+
+def test_repeat_ask_needs_an_ask_and_a_known_detail():
+    state = ConversationState("c")
+    fake_context(state, "customer", "My order 55120 never arrived.")
+    detector = RepeatAskDetector()
+    ask = fake_context(state, "agent", "Could you give me your order number?", [("ask_info",)])
+    assert [f.kind for f in detector.run(ask, state)] == ["repeat_ask"]
+    regret = fake_context(state, "agent", "Sorry you had to tell this story three times.", [("ask_repeat",)])
+    assert detector.run(regret, state) == []  # not a request
+
+
+def test_policy_over_people_is_the_refusal_move_unless_an_offer_comes_with_it():
+    state = ConversationState("c")
+    detector = PolicyOverPeopleDetector(LIBRARY)
+    refusal = fake_context(state, "agent", "That is not something we do.", [("refusal",)])
+    assert [f.kind for f in detector.run(refusal, state)] == ["policy_over_people"]
+    context = fake_context(state, "agent", "We can't refund it, but I can credit it now.", [("refusal", "action")])
+    context.moves = [MoveReading(moves=("refusal", "action"), scores={"refusal": 0.6, "action": 0.4})]
+    assert detector.run(context, state) == []
+
+
+def test_an_acronym_the_customer_never_used_is_jargon():
+    state = ConversationState("c")
+    fake_context(state, "customer", "My bag didn't arrive, I filed a report at the desk.")
+    detector = JargonDetector(LIBRARY)
+    assert [f.span.text for f in detector.run(fake_context(state, "agent", "Your PIR is logged."), state)] == ["PIR"]
+    assert detector.run(fake_context(state, "agent", "I've emailed you the PDF."), state) == []
+
+
+def test_ledger_owes_and_settles():
+    ledger = Ledger()
+    ledger.owe("empathy", 0, "upset")
+    ledger.owe("empathy", 2, "again")
+    assert ledger.open["empathy"].why == "upset" and ledger.owes("empathy")
+    assert ledger.settle("empathy", 3) and not ledger.owes("empathy") and ledger.ever_settled("empathy")
+    assert not ledger.settle("apology", 3)
+
+
+def _customer(state: ConversationState, text: str, label: str, score: float = 0.9, cues=()):
+    context = fake_context(state, "customer", text)
+    context.state = ScoredLabel(label=label, scores={label: score})
+    context.cues = list(cues)
+    obligations.customer_turn(context, state, LIBRARY, fault="unknown")
+    return context
+
+
+def test_an_upset_turn_owes_empathy_apology_and_a_resolution_and_moves_settle_them():
+    state = ConversationState("c")
+    _customer(state, "You charged me twice for order 4471.", "anger")
+    assert {"empathy", "apology", "resolution"} <= set(state.ledger.open)
+    cards = policy.cards(state, LIBRARY, set())
+    assert [c.step for c in cards] == ["empathize", "apologize"]  # at most two, most urgent first
+    agent = fake_context(
+        state, "agent", "I'm so sorry we charged you twice. I've refunded it.", [("apology",), ("action",)]
+    )
+    obligations.agent_turn(agent, state)
+    assert not state.ledger.open and policy.cards(state, LIBRARY, set()) == []
+
+
+def test_no_apology_is_owed_for_what_the_company_did_not_cause():
+    state = ConversationState("c")
+    context = fake_context(state, "customer", "The storm knocked our power out and I'm furious.")
+    context.state = ScoredLabel(label="anger", scores={"anger": 0.9})
+    obligations.customer_turn(context, state, LIBRARY, fault="external")
+    assert state.ledger.owes("empathy") and not state.ledger.owes("apology")
+
+
+def test_a_satisfied_customer_settles_everything_and_a_plain_question_is_no_card():
+    state = ConversationState("c")
+    _customer(state, "This is ridiculous, my router is dead.", "frustration")
+    _customer(state, "ok it works now, thank you so much!", "satisfied")
+    assert not state.ledger.open
+    _customer(state, "Does my plan include roaming?", "neutral")
+    assert policy.cards(state, LIBRARY, set()) == []
+
+
+def test_a_warm_transfer_clears_the_handoff_card():
+    state = ConversationState("c")
+    cue = PhraseCueDetector(LIBRARY, no_vectors).run(
+        fake_context(state, "customer", "Let me speak to a manager."), state
+    )
+    state.turns.pop()
+    _customer(state, "Let me speak to a manager.", "frustration", cues=cue)
+    assert state.ledger.owes("handoff")
+    move = fake_context(state, "agent", "I'm passing you to Sam with the full history.", [("warm_transfer",)])
+    obligations.agent_turn(move, state)
+    assert not state.ledger.owes("handoff")
+
+
+def test_a_proactive_delay_notice_owes_its_missing_parts_until_a_later_turn_gives_them():
+    state = ConversationState("c")
+    notice = fake_context(state, "agent", "Your delivery is delayed by the carrier.", [()])
+    obligations.agent_turn(notice, state)
+    assert state.ledger.open["status_update"].parts == ("apologize", "action_plan", "next_update")
+    follow = fake_context(state, "agent", "Sorry about this. Next update by 5pm Friday.", [("apology",), ("timeline",)])
+    obligations.agent_turn(follow, state)
+    assert state.ledger.open["status_update"].parts == ("action_plan",)
+
+
+def test_a_reply_mentioning_a_delay_is_not_a_status_update():
+    state = ConversationState("c")
+    _customer(state, "Where is my parcel?", "neutral")
+    obligations.agent_turn(fake_context(state, "agent", "There's a delay at the depot.", [()]), state)
+    assert not state.ledger.owes("status_update")
+
+
+def test_a_tenants_cue_and_agent_check_work_from_yaml_alone(tmp_path: Path):
+    (tmp_path / "cues.yaml").write_text(
+        "kind: cues\nid: acme_cues\ncues:\n  regulator:\n    reason: threatens to go to the regulator\n"
+        "    severity: alert\n    implies: anger\n    owes: [handoff]\n    patterns: ['\\bombudsman\\b']\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "promises.yaml").write_text(
+        "kind: phrases\nid: acme_promises\nflag: over_promise\nreason: promises what we can't guarantee\n"
+        "better_move: Say what you will do and when.\npatterns: ['\\bguarantee\\b']\n",
+        encoding="utf-8",
+    )
+    library = load_library(tmp_path)
+    state = ConversationState("c")
+    cues = PhraseCueDetector(library, no_vectors).run(
+        fake_context(state, "customer", "I'll go to the ombudsman"), state
+    )
+    assert [(c.kind, c.severity) for c in cues] == [("regulator", "alert")]
+    flags = PhraseFlagDetector(library, no_vectors).run(
+        fake_context(state, "agent", "I guarantee it arrives tomorrow."), state
+    )
+    assert [f.kind for f in flags] == ["over_promise"]
+
+
+def test_the_move_classifier_learns_from_examples():
+    examples = {"apology": ["sorry a", "sorry b"], "other": ["x", "y"]}
+    vectors = {"sorry a": [1, 0], "sorry b": [0.9, 0.1], "x": [0, 1], "y": [0.1, 0.9]}
+
+    def encode(texts):
+        return np.array([vectors[t] for t in texts], np.float32)
+
+    classifier = AgentMoveClassifier.train(examples, encode)
+    readings = classifier.read(np.array([[1, 0], [0, 1]], np.float32))
+    assert readings[0].moves == ("apology",) and readings[1].moves == ()
