@@ -127,7 +127,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         elif args.dataset == "moves":
             from eval.moves import evaluate_moves
 
-            figures = evaluate_moves(path, backend=args.backend, frameworks=args.frameworks or [])
+            figures = evaluate_moves(path, backend=args.backend, frameworks=args.frameworks or [], setfit=args.setfit)
         elif args.dataset == "goemotions":
             from eval.goemotions import evaluate_goemotions
 
@@ -279,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--frameworks", action="append", help="extra framework folder (templated, coaching, moves)")
     evaluate.add_argument("--misses", action="store_true", help="coaching: list every missed key or quiet turn")
+    evaluate.add_argument(
+        "--setfit", action="store_true", help="moves: also a SetFit-style contrastively tuned encoder (minutes)"
+    )
     _add_model_options(evaluate)
     evaluate.set_defaults(func=cmd_eval)
 

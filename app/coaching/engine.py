@@ -78,7 +78,7 @@ class CoachingEngine:
         self.encoder = encoder
         self.library = library or load_library()
         self.macros = macros or MacroMemory()
-        self.moves = moves or AgentMoveClassifier.train(self.library.move_examples, encoder.encode)
+        self.moves = moves or AgentMoveClassifier.train_cached(self.library.move_examples, encoder.encode)
         self.matcher = FrameworkMatcher(self.library)
         self.canned = PhraseIndex(self.library, "templated", encoder.encode)
         self.ownership = ownership or self.library.ownership_lexicon

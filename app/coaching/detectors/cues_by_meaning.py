@@ -33,7 +33,7 @@ class CuesByMeaningDetector:
         self.definitions = library.cue_definitions
         examples = {k: v for k, v in library.customer_cue_examples.items() if k == NONE or k in self.definitions}
         self.classifier = (
-            AgentMoveClassifier.train(examples, encode, negative=NONE)
+            AgentMoveClassifier.train_cached(examples, encode, negative=NONE)
             if len(examples) > 1 and NONE in examples
             else None
         )

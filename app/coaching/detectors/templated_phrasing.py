@@ -26,9 +26,13 @@ class TemplatedPhrasingDetector:
         others = self.macros.other_conversations(state.tenant, state.conversation_id, context.vectors)
         customer_words = state.details.recent_words()
         run = agent_sentences_since_customer(state)
+        details = state.details
+        given = [*details.orders, *details.dates, *details.money, *details.products, *details.emails, *details.phones]
         scores = []
         for i, span in enumerate(context.sentences):
-            score = self.scorer.score(span.text, nearest[i][0], others[i], customer_words, run + i + 1)
+            score = self.scorer.score(
+                span.text, nearest[i][0], others[i], customer_words, run + i + 1, customer_details=given
+            )
             if context.compliance[i]:  # required disclosures are said verbatim on purpose
                 score = score.model_copy(update={"flag": False})
             scores.append(score)
