@@ -12,7 +12,7 @@ from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.state import ConversationState
 from app.coaching.text import words
-from app.coaching.upset import is_settled, is_upset
+from app.coaching.upset import carries_over, is_settled, is_upset
 
 APOLOGY_STATES = frozenset({"frustration", "anger", "disappointment"})  # anxiety alone calls for empathy
 REPEAT_CONTACT = frozenset({"waiting", "repeat_story", "escalation", "repeated_question"})
@@ -37,15 +37,21 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
     kinds = context.cue_kinds()
     new_cues = kinds - state.cues_seen
     upset = is_upset(context.state, context.cues, library)
-    state.upset = upset
+    carried = not upset and carries_over(state.upset, context.state, context.sentiment)
+    state.upset = upset or carried
     state.ever_upset = state.ever_upset or upset
     state.cues_seen |= kinds
-    if is_settled(context.state, upset):
+    if is_settled(context.state, upset, context.sentiment) or ("settled" in kinds and not upset):
         ledger.settle_all(turn)
+    elif not state.upset:  # calm again: acknowledging a feeling that has passed would ring false
+        for kind in ("empathy", "apology", "boundary", "listen"):
+            ledger.settle(kind, turn)
     if "abuse" not in kinds:
         ledger.settle("boundary", turn)  # calmer now: no boundary to set
     why = _why(context)
-    apology_ok = fault not in {"external", "customer"}
+    # An apology is owed for what we did (a company fault, making them wait or repeat themselves);
+    # for a storm, their own device, or a cause nobody has named yet, empathy without blame.
+    apology_ok = fault == "company" or bool(kinds & {"waiting", "repeat_story"})
     # Empathy is owed per upset turn until the agent has given it; once given, only a new upset cue
     # (a new complaint, a retelling, a threat) owes it again: one acknowledgement per grievance, not per turn.
     again = not ledger.ever_settled("empathy") or bool(new_cues & set(library.cue_definitions))
@@ -78,6 +84,8 @@ def agent_turn(context: TurnContext, state: ConversationState) -> None:
         if disclosure or span.start in robotic:
             continue
         delivered.update(reading.moves)
+        if state.details.personal(span.text) and not reading.makes("ask_info", "ask_repeat"):
+            delivered.add("listen")  # their own specifics played back: they were heard
         if _answers(span.text, reading.moves):
             delivered.add("answer")
     if delivered & {"acknowledge_feeling", "apology"}:
@@ -91,6 +99,10 @@ def agent_turn(context: TurnContext, state: ConversationState) -> None:
     if delivered & {"warm_transfer", "cold_transfer"}:
         ledger.settle("handoff", turn)
     if delivered & {"action", "timeline"}:
+        if ledger.ever_settled("empathy"):
+            # Already acknowledged once: renewed frustration is about progress, and progress answers it.
+            ledger.settle("empathy", turn)
+            ledger.settle("apology", turn)
         resolved = ledger.settle("resolution", turn)
         ledger.settle("answer", turn)
         if resolved and state.cues_seen & REPEAT_CONTACT and not ledger.ever_settled("follow_up"):
@@ -107,6 +119,9 @@ def _status_update(context: TurnContext, state: ConversationState, delivered: se
     checked against the proactive-update formula; later agent turns can complete it."""
     ledger = state.ledger
     current = ledger.open.get("status_update")
+    if current is not None and state.previous_role() == "customer":
+        ledger.settle("status_update", context.index)  # the customer replied: the chat has moved on
+        return
     if current is None:
         if any(t.role == "customer" for t in state.turns) or not STATUS.search(context.text):
             return  # not proactive: the customer is already talking to us

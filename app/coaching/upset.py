@@ -32,9 +32,19 @@ def is_upset(state: ScoredLabel, cues: Iterable[Cue], library: CoachingLibrary) 
     return False
 
 
-def is_settled(state: ScoredLabel, upset: bool) -> bool:
-    """The customer says it is sorted: confidently satisfied (thanks, relief) and not upset."""
-    return not upset and state.label == "satisfied" and state.score >= SATISFIED
+def carries_over(was_upset: bool, state: ScoredLabel, sentiment: ScoredLabel | None) -> bool:
+    """An upset customer stays upset through a flat turn ("Gemma Rowe, 30/07/1979", "uploaded",
+    "ok. when?"): feelings don't reset because a reply carries only data. Only a positive or
+    satisfied turn ends it."""
+    positive = sentiment is not None and sentiment.label == "positive"
+    return was_upset and state.label not in {"satisfied"} and not positive
+
+
+def is_settled(state: ScoredLabel, upset: bool, sentiment: ScoredLabel | None = None) -> bool:
+    """The customer says it is sorted: not upset, and confidently satisfied or positive (thanks,
+    relief, "ok fair enough")."""
+    positive = sentiment is not None and sentiment.label == "positive" and sentiment.score >= SATISFIED
+    return not upset and ((state.label == "satisfied" and state.score >= SATISFIED) or positive)
 
 
 def read_state(

@@ -17,6 +17,12 @@ from app.coaching.state import ConversationState
 
 NONE = "none"
 MIN_PROBABILITY = 0.75  # a wrong cue costs more than a missed one: shown only when the head is sure
+# ...or when the sentence is surely *some* upset cue ("I'm stuck at the airport with two kids" is
+# worry, churn or complaint, but surely upset).
+MIN_CUE_MASS = float(__import__("os").environ.get("CUE_MASS", "0.8"))
+MIN_TOP_IN_MASS = 0.3
+# Alerts (abuse, escalation, churn) change what the agent must do next: by meaning only when the head
+# is sure of that very cue, never from the shared upset mass.
 
 
 class CuesByMeaningDetector:
@@ -45,10 +51,22 @@ class CuesByMeaningDetector:
         seen = context.cue_kinds()
         found: list[Cue] = []
         probabilities = self.classifier.probabilities(context.vectors)
+        labels = self.classifier.labels
+        upset = np.array([label in self.definitions and self.definitions[label].upset for label in labels])
+        soft = upset & np.array(
+            [label in self.definitions and self.definitions[label].severity != "alert" for label in labels]
+        )
         for i, row in enumerate(probabilities):
             j = int(row.argmax())
-            kind = self.classifier.labels[j]
-            if kind == NONE or row[j] < self.min_probability or kind in seen:
+            sure = labels[j] != NONE and row[j] >= self.min_probability
+            if not sure and upset.any():
+                # The upset cues share the probability between them: a sentence surely *some* upset
+                # cue is shown as the likeliest one (never an alert: those need the head to be sure).
+                mass = float(row[upset].sum())
+                j = int(np.where(soft, row, -1.0).argmax())
+                sure = bool(soft.any()) and mass >= MIN_CUE_MASS and row[j] >= MIN_TOP_IN_MASS
+            kind = labels[j]
+            if not sure or kind in seen:
                 continue
             seen.add(kind)
             cue = self.definitions[kind]

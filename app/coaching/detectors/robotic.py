@@ -16,7 +16,7 @@ STOCK = 0.5  # library signal from which a sentence reads like a stock line
 # Lines that are tone-deaf to an upset customer when canned: a stock opener, thanks or sign-off, a stock
 # acknowledgement; a stock apology or a non-apology is tone-deaf canned or not.
 CANNED_MOVES = frozenset({"greeting", "closing", "acknowledge_feeling", "hold"})
-ALWAYS_MOVES = frozenset({"stock_apology", "non_apology"})
+SURE_NON_APOLOGY = 0.6  # "Sorry, I should have been clearer" is an apology the head may half-read as one
 ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing", "greeting"})
 
 
@@ -51,7 +51,11 @@ class RoboticDetector:
                 continue  # "Hi Ann!", "Sure." are routine, not a script
             stock_line = canned and category in ROBOTIC_CATEGORIES
             canned_move = canned and context.moves[i].makes(*CANNED_MOVES)
-            stock_apology = context.moves[i].top() in ALWAYS_MOVES and not context.moves[i].makes("apology")
+            reading = context.moves[i]
+            stock_apology = reading.top() == "stock_apology" or (
+                reading.top() == "non_apology" and reading.scores.get("non_apology", 0.0) >= SURE_NON_APOLOGY
+            )
+            stock_apology = stock_apology and not reading.makes("apology")
             if stock_line or canned_move or stock_apology:
                 what = (category if stock_line else context.moves[i].top()).replace("_", " ")
                 flags.append(
