@@ -182,6 +182,8 @@ def is_question(text: str) -> bool:
     )
 
 
+STORY_WORDS = 12  # a customer turn this long tells their story
+
 # Words every support chat shares: using them is not personalising ("your order", "business days").
 GENERIC_SUPPORT_WORDS = frozenset(
     [
@@ -315,6 +317,8 @@ class CustomerDetails:
     def update(self, text: str) -> bool:
         """Read a customer turn; True when it says something went wrong."""
         self.turn_words.append(content_words(text))
+        if len(words(text)) >= STORY_WORDS:
+            self.explained = True  # they told their story, whatever words it used
 
         def add(target: list[str], values: list[str]) -> None:
             for v in values:

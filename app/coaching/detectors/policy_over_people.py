@@ -8,7 +8,8 @@ from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.state import ConversationState
 
-REFUSAL = 0.5  # probability of the refusal move from which it is flagged
+REFUSAL = 0.5  # probability of the refusal move from which it is flagged (or when it is the likeliest move)
+SURE_REFUSAL = 0.8
 BETTER_MOVE = "Say what you CAN do — an exception within your limits, an option, or a fast escalation."
 
 
@@ -25,11 +26,12 @@ class PolicyOverPeopleDetector:
     def run(self, context: TurnContext, state: ConversationState) -> list[AgentFlag]:
         flags = []
         for i, span in enumerate(context.sentences):
-            probability = context.moves[i].scores.get("refusal", 0.0)
-            if context.compliance[i] or probability < REFUSAL:
+            reading = context.moves[i]
+            probability = reading.scores.get("refusal", 0.0)
+            if context.compliance[i] or not (probability >= REFUSAL or reading.top() == "refusal"):
                 continue
             # An offer beside the refusal ("we can't refund it, but I can credit it now") is not hiding.
-            if context.moves[i].makes("action", "timeline") and probability < 0.8:
+            if reading.makes("action") and probability < SURE_REFUSAL:
                 continue
             flags.append(
                 AgentFlag(

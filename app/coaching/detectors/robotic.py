@@ -15,9 +15,9 @@ MIN_WORDS = 4
 STOCK = 0.5  # library signal from which a sentence reads like a stock line
 # Lines that are tone-deaf to an upset customer when canned: a stock opener, thanks or sign-off, a stock
 # acknowledgement; a stock apology or a non-apology is tone-deaf canned or not.
-CANNED_MOVES = frozenset({"greeting", "closing", "acknowledge_feeling", "hold"})
+CANNED_MOVES = frozenset({"closing", "acknowledge_feeling", "hold"})
 SURE_NON_APOLOGY = 0.6  # "Sorry, I should have been clearer" is an apology the head may half-read as one
-ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing", "greeting"})
+ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing"})
 
 
 class RoboticDetector:
@@ -46,6 +46,8 @@ class RoboticDetector:
             category = entry[1].category if entry else None
             score = context.templated[i] if context.templated else None
             library = score.signals.get("library", 0.0) if score else 0.0
+            if context.moves[i].makes("apology") and context.moves[i].top() != "stock_apology":
+                continue  # a sincere apology near a stock one in wording is still an apology
             canned = library >= STOCK or bool(score and score.flag)
             if len(words(span.text)) < MIN_WORDS:
                 continue  # "Hi Ann!", "Sure." are routine, not a script
@@ -56,8 +58,10 @@ class RoboticDetector:
                 reading.top() == "non_apology" and reading.scores.get("non_apology", 0.0) >= SURE_NON_APOLOGY
             )
             stock_apology = stock_apology and not reading.makes("apology")
-            if stock_line or canned_move or stock_apology:
-                what = (category if stock_line else context.moves[i].top()).replace("_", " ")
+            # A rule recited at an upset customer with nothing of their case is boilerplate too.
+            recited = reading.top() == "refusal"
+            if stock_line or canned_move or stock_apology or recited:
+                what = (category if stock_line else "policy recital" if recited else reading.top()).replace("_", " ")
                 flags.append(
                     AgentFlag(
                         kind="robotic",
