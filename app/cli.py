@@ -94,8 +94,8 @@ def cmd_thresholds(args: argparse.Namespace) -> int:
     if not args.dev.is_file():
         print(f"coach thresholds: {args.dev} not found (pass --dev GoEmotions dev.tsv)", file=sys.stderr)
         return 2
-    _print_json({"backend": args.backend, "artifact": str(args.model),
-                 **tune_backend_thresholds(args.model, args.backend, args.dev)})  # fmt: skip
+    thresholds = tune_backend_thresholds(args.model, args.backend, args.dev)
+    _print_json({"backend": args.backend, "artifact": str(args.model), **thresholds})
     return 0
 
 
@@ -187,8 +187,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    overrides = {"COACHLINE_MODEL_PATH": args.model, "COACHLINE_BACKEND": args.backend,
-                 "COACHLINE_THREADS": args.threads, "COACHLINE_DATABASE_URL": args.database_url}  # fmt: skip
+    overrides = {
+        "COACHLINE_MODEL_PATH": args.model,
+        "COACHLINE_BACKEND": args.backend,
+        "COACHLINE_THREADS": args.threads,
+        "COACHLINE_DATABASE_URL": args.database_url,
+    }
     os.environ.update({name: str(value) for name, value in overrides.items() if value is not None})
     if args.workers > 1 and "COACHLINE_THREADS" not in os.environ:
         from app.settings import threads_per_worker
@@ -201,10 +205,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.storage.database import upgrade
 
     upgrade(Settings().database_url)  # once, before workers race to migrate
-    print(f"coach serve: http://{args.host}:{args.port} (docs at /docs; create a key: coach keys create "
-          "--tenant NAME)", file=sys.stderr)  # fmt: skip
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, proxy_headers=True)  # fmt: skip
+    print(
+        f"coach serve: http://{args.host}:{args.port} (docs at /docs; create a key: coach keys create --tenant NAME)",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        proxy_headers=True,
+    )
     return 0
 
 
@@ -234,8 +247,9 @@ def cmd_keys(args: argparse.Namespace) -> int:
         if revoke_key(session, args.key):
             print(f"revoked key {args.key}")
             return 0
-    print(f"coach keys revoke: no live key {args.key!r} (give the key id printed by `coach keys create`)",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"coach keys revoke: no live key {args.key!r} (give the key id printed by `coach keys create`)", file=sys.stderr
+    )
     return 1
 
 
@@ -298,8 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch", type=int, default=2048, help="turns in the throughput run")
     bench.add_argument("--no-peer", action="store_true", help="skip the transformers pipeline peer")
     bench.add_argument("--annotate", action="store_true", help="time `coach annotate` against the classifier alone")
-    bench.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
-                       help="back end for --annotate (the plain bench times every back end)")  # fmt: skip
+    bench.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        default="auto",
+        help="back end for --annotate (the plain bench times every back end)",
+    )
     bench.add_argument(
         "--transcripts",
         type=Path,
@@ -334,8 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     serve.add_argument("--model", type=Path, help="model artifact folder (default: COACHLINE_MODEL_PATH or shipped)")
-    serve.add_argument("--backend", choices=BACKEND_CHOICES,
-                       help="default: COACHLINE_BACKEND or auto (onnx-int8 when onnxruntime is installed)")  # fmt: skip
+    serve.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        help="default: COACHLINE_BACKEND or auto (onnx-int8 when onnxruntime is installed)",
+    )
     serve.add_argument("--threads", type=int, help="torch threads per worker (default: COACHLINE_THREADS)")
     serve.set_defaults(func=cmd_serve)
     return parser

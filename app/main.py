@@ -11,11 +11,10 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
-from app.api import analyze, health
+from app.api import analyze, conversations, health
 from app.api.errors import register_exception_handlers
 from app.api.ratelimit import RateLimiter
 from app.batching import MicroBatcher
-from app.conversations import views as conversations
 from app.conversations.feed import TurnFeed
 from app.conversations.live import LiveCoach
 from app.metrics import BATCH_SIZE, MetricsMiddleware
@@ -61,9 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.key_cache = KeyCache(settings.key_cache_seconds)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage)
         app.state.batcher = batcher = MicroBatcher(
-            lambda turns: LiveCoach.warm(coach, turns), max_size=settings.batch_max_size,
-            max_wait_s=settings.batch_max_wait_ms / 1000, on_batch=BATCH_SIZE.observe,
-        )  # fmt: skip
+            lambda turns: LiveCoach.warm(coach, turns),
+            max_size=settings.batch_max_size,
+            max_wait_s=settings.batch_max_wait_ms / 1000,
+            on_batch=BATCH_SIZE.observe,
+        )
         app.state.feed = feed = TurnFeed(app.state.sessions, poll_interval_s=settings.stream_poll_ms / 1000)
         app.state.live = live = LiveCoach(coach, app.state.sessions, app.state.redactor, batcher, feed)
         await asyncio.to_thread(live.learn_stored_macros, settings.macro_warmup_turns)

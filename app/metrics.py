@@ -20,9 +20,11 @@ LATENCY_BUCKETS = (0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.045, 0.06, 
 
 REQUESTS = Counter("coachline_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 LATENCY = Histogram(
-    "coachline_http_request_duration_seconds", "Time to answer, by route", ["method", "route"],
+    "coachline_http_request_duration_seconds",
+    "Time to answer, by route",
+    ["method", "route"],
     buckets=LATENCY_BUCKETS,
-)  # fmt: skip
+)
 BATCH_SIZE = Histogram(
     "coachline_model_batch_size", "Turns per micro-batched model call", buckets=(1, 2, 4, 8, 16, 32, 64, 128)
 )

@@ -20,9 +20,12 @@ def require_file(path: Path, what: str) -> Path:
 
 
 def per_label_table(
-    labels: Sequence[str], precision: Sequence[float], recall: Sequence[float], f1: Sequence[float],
+    labels: Sequence[str],
+    precision: Sequence[float],
+    recall: Sequence[float],
+    f1: Sequence[float],
     support: Sequence[int],
-) -> dict:  # fmt: skip
+) -> dict:
     """{label: {precision, recall, f1, support}}, rounded to 4 places: every report's table."""
     return {
         label: {

@@ -43,10 +43,15 @@ def _export_int8(module: torch.nn.Module, outputs: list[str], target: Path, **qu
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            module.eval(), (ids, torch.ones_like(ids)), str(fp32), input_names=["input_ids", "attention_mask"],
-            output_names=outputs, opset_version=17, dynamo=False,
+            module.eval(),
+            (ids, torch.ones_like(ids)),
+            str(fp32),
+            input_names=["input_ids", "attention_mask"],
+            output_names=outputs,
+            opset_version=17,
+            dynamo=False,
             dynamic_axes={name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask")},
-        )  # fmt: skip
+        )
     partial = target.with_suffix(".partial")
     quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, **quantise)  # type: ignore[arg-type]
     fp32.unlink()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.api.deps import CoachDep, SettingsDep, TenantDep
+from app.api.deps import BatcherDep, CoachDep, SettingsDep, TenantDep
 from app.api.errors import ApiError
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Turn
@@ -23,13 +23,14 @@ class AnalyzeRequest(BaseModel):
 
 @router.post("/analyze", response_model=TurnAnalysis, summary="Analyse one text, statelessly")
 async def analyze(
-    request: Request, body: AnalyzeRequest, coach: CoachDep, settings: SettingsDep, tenant: TenantDep
+    body: AnalyzeRequest, coach: CoachDep, batcher: BatcherDep, settings: SettingsDep, tenant: TenantDep
 ) -> TurnAnalysis:
     if len(body.text) > settings.max_text_chars:
-        raise ApiError(413, "text_too_long", f"text is {len(body.text)} characters; the limit is "
-                       f"{settings.max_text_chars} (COACHLINE_MAX_TEXT_CHARS)")  # fmt: skip
+        limit = settings.max_text_chars
+        message = f"text is {len(body.text)} characters; the limit is {limit} (COACHLINE_MAX_TEXT_CHARS)"
+        raise ApiError(413, "text_too_long", message)
     turn = Turn(role=body.role, text=body.text)
-    await request.app.state.batcher.submit(turn)  # shares forward passes with live traffic
+    await batcher.submit(turn)  # shares forward passes with live traffic
     # Stateless: nothing learned either (the tenant's macro memory is fed by stored turns only).
     state = coach.new_state("stateless", tenant=tenant.id)
     return await asyncio.to_thread(coach.add_turn, state, turn, learn_macros=False)

@@ -1,5 +1,7 @@
 """Dependencies: the objects built once in the lifespan, reached through `app.state`.
 
+Routes reach `app.state` only through the accessors here (app/main.py sets it). Each takes an
+`HTTPConnection`, which both `Request` and `WebSocket` are, so HTTP and WebSocket routes share them.
 The trivial ones are `async def`: FastAPI runs a plain `def` dependency in its thread pool, a
 thread hop per dependency per request for what is an attribute read."""
 
@@ -10,10 +12,17 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import HTTPConnection
 
 from app.api.errors import ApiError
+from app.api.ratelimit import RateLimiter
+from app.batching import MicroBatcher
+from app.coaching.conversation import Turn
 from app.coaching.engine import CoachingEngine
+from app.conversations.feed import TurnFeed
+from app.conversations.live import LiveCoach
 from app.settings import Settings
 from app.storage.database import session_scope
 from app.tenants.models import ApiKey, Tenant
@@ -22,20 +31,54 @@ from app.tenants.service import authenticate
 _bearer = HTTPBearer(auto_error=False)
 
 
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+async def get_settings(connection: HTTPConnection) -> Settings:
+    return connection.app.state.settings
 
 
-async def get_coach(request: Request) -> CoachingEngine:
-    return request.app.state.coach
+async def get_coach(connection: HTTPConnection) -> CoachingEngine:
+    return connection.app.state.coach
+
+
+async def get_loaded_coach(connection: HTTPConnection) -> CoachingEngine | None:
+    """The engine, or None while the lifespan has not built it (GET /readyz reports which)."""
+    return getattr(connection.app.state, "coach", None)
+
+
+async def get_db(connection: HTTPConnection) -> Engine | None:
+    """The database engine, or None while the lifespan has not built it (GET /readyz reports which)."""
+    return getattr(connection.app.state, "db", None)
+
+
+async def get_live(connection: HTTPConnection) -> LiveCoach:
+    return connection.app.state.live
+
+
+async def get_batcher(connection: HTTPConnection) -> MicroBatcher[Turn, None]:
+    return connection.app.state.batcher
+
+
+async def get_feed(connection: HTTPConnection) -> TurnFeed:
+    return connection.app.state.feed
+
+
+async def get_rate_limiter(connection: HTTPConnection) -> RateLimiter:
+    return connection.app.state.rate_limiter
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CoachDep = Annotated[CoachingEngine, Depends(get_coach)]
+LoadedCoachDep = Annotated[CoachingEngine | None, Depends(get_loaded_coach)]
+DatabaseDep = Annotated[Engine | None, Depends(get_db)]
+LiveDep = Annotated[LiveCoach, Depends(get_live)]
+BatcherDep = Annotated[MicroBatcher[Turn, None], Depends(get_batcher)]
+FeedDep = Annotated[TurnFeed, Depends(get_feed)]
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 
 
 async def get_api_key(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    rate_limiter: RateLimiterDep,
 ) -> ApiKey:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send 'Authorization: Bearer <key>' (create one: coach keys create)")
@@ -44,7 +87,7 @@ async def get_api_key(
         raise ApiError(
             401, "invalid_key", "this API key is unknown or revoked; create a new one with coach keys create"
         )
-    request.app.state.rate_limiter.check(key.id)
+    rate_limiter.check(key.id)
     return key
 
 
@@ -81,8 +124,8 @@ async def get_tenant(key: ApiKeyDep) -> Tenant:
 async def get_coaching_tenant(key: ApiKeyDep) -> Tenant:
     """The tenant of a key allowed to add turns (scope "coach")."""
     if key.scope != "coach":
-        raise ApiError(403, "read_only_key", f"key {key.id} is read-only; add turns with a key made by "
-                       "`coach keys create` without --read-only")  # fmt: skip
+        message = f"key {key.id} is read-only; add turns with a key made by `coach keys create` without --read-only"
+        raise ApiError(403, "read_only_key", message)
     return key.tenant
 
 

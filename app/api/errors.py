@@ -37,8 +37,10 @@ def register_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IdempotencyConflict)
     async def key_reused(_: Request, exc: IdempotencyConflict) -> JSONResponse:
-        message = (f"Idempotency-Key {exc.args[0]!r} was already used in this conversation for a different turn; "
-                   "send a new key for a new turn, or the same body to get the stored analysis")  # fmt: skip
+        message = (
+            f"Idempotency-Key {exc.args[0]!r} was already used in this conversation for a different turn; "
+            "send a new key for a new turn, or the same body to get the stored analysis"
+        )
         return JSONResponse(_body("idempotency_key_reused", message), status_code=409)
 
     @app.exception_handler(ConversationBusy)
@@ -56,5 +58,8 @@ def register_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(_body(f"http_{exc.status_code}", str(exc.detail)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))  # fmt: skip
+        return JSONResponse(
+            _body(f"http_{exc.status_code}", str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )

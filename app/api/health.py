@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
+from app.api.deps import DatabaseDep, LoadedCoachDep
 from app.metrics import render
 
 router = APIRouter(tags=["health"])
@@ -15,14 +16,15 @@ def healthz() -> dict:
 
 
 @router.get("/readyz", summary="Model loaded and database reachable")
-def readyz(request: Request) -> JSONResponse:
-    checks = {"model": getattr(request.app.state, "coach", None) is not None, "database": False}
-    try:
-        with request.app.state.db.connect() as connection:
-            connection.execute(sa.text("select 1"))
-        checks["database"] = True
-    except Exception:  # the check's answer is the point: report, don't raise
-        checks["database"] = False
+def readyz(coach: LoadedCoachDep, db: DatabaseDep) -> JSONResponse:
+    checks = {"model": coach is not None, "database": False}
+    if db is not None:
+        try:
+            with db.connect() as connection:
+                connection.execute(sa.text("select 1"))
+            checks["database"] = True
+        except Exception:  # the check's answer is the point: report, don't raise
+            checks["database"] = False
     ready = all(checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503

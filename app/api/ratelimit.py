@@ -26,6 +26,8 @@ class RateLimiter:
             return
         reset_at = self.limiter.get_window_stats(self.item, key_id).reset_time
         retry_after = max(1, math.ceil(reset_at - time.time()))
-        raise ApiError(429, "rate_limited", f"key {key_id} is over its {self.item.amount} requests per minute; "
-                       f"retry in {retry_after} s or ask for a higher COACHLINE_RATE_LIMIT_PER_MINUTE",
-                       headers={"Retry-After": str(retry_after)})  # fmt: skip
+        message = (
+            f"key {key_id} is over its {self.item.amount} requests per minute; "
+            f"retry in {retry_after} s or ask for a higher COACHLINE_RATE_LIMIT_PER_MINUTE"
+        )
+        raise ApiError(429, "rate_limited", message, headers={"Retry-After": str(retry_after)})

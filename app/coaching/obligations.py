@@ -123,8 +123,8 @@ def _status_update(context: TurnContext, state: ConversationState, delivered: se
         ledger.settle("status_update", context.index)  # the customer replied: the chat has moved on
         return
     if current is None:
-        if any(t.role == "customer" for t in state.turns) or not STATUS.search(context.text):
-            return  # not proactive: the customer is already talking to us
+        if state.previous_role() == "customer" or not STATUS.search(context.text):
+            return  # a reply, not a proactive update
         parts = tuple(step for step, moves in STATUS_PARTS.items() if not delivered & set(moves))
     else:
         parts = tuple(step for step in current.parts if not delivered & set(STATUS_PARTS[step]))

@@ -27,9 +27,16 @@ Key = tuple[str, str]  # (tenant id, the caller's conversation id)
 
 
 def stored_turn(record: TurnRecord, conversation_id: str) -> dict:
-    return {"type": "turn", "conversation_id": conversation_id, "seq": record.seq, "role": record.role,
-            "text": record.text, "ts": record.ts.isoformat() if record.ts else None, "agent_id": record.agent_id,
-            "analysis": record.analysis}  # fmt: skip
+    return {
+        "type": "turn",
+        "conversation_id": conversation_id,
+        "seq": record.seq,
+        "role": record.role,
+        "text": record.text,
+        "ts": record.ts.isoformat() if record.ts else None,
+        "agent_id": record.agent_id,
+        "analysis": record.analysis,
+    }
 
 
 class TurnFeed:

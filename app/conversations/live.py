@@ -73,9 +73,15 @@ class AddedTurn:
 
 
 class LiveCoach:
-    def __init__(self, engine: CoachingEngine, sessions: sessionmaker[Session], redactor: Redactor,
-                 batcher: MicroBatcher[Turn, None], feed: TurnFeed | None = None,
-                 max_states: int = 10_000) -> None:  # fmt: skip
+    def __init__(
+        self,
+        engine: CoachingEngine,
+        sessions: sessionmaker[Session],
+        redactor: Redactor,
+        batcher: MicroBatcher[Turn, None],
+        feed: TurnFeed | None = None,
+        max_states: int = 10_000,
+    ) -> None:
         self.engine = engine
         self.sessions = sessions
         self.redactor = redactor
@@ -152,14 +158,17 @@ class LiveCoach:
         state = self.engine.new_state(conversation_id, tenant=tenant_id)
         with session_scope(self.sessions) as session:
             record = get_conversation(session, tenant_id, conversation_id)
-            stored = [Turn(role=t.role, text=t.text, ts=t.ts, agent_id=t.agent_id)  # type: ignore[arg-type]
-                      for t in (list_turns(session, record) if record else [])]  # fmt: skip
+            stored = [
+                Turn(role=t.role, text=t.text, ts=t.ts, agent_id=t.agent_id)  # type: ignore[arg-type]
+                for t in (list_turns(session, record) if record else [])
+            ]
         for turn in stored:
             self.engine.add_turn(state, turn, learn_macros=False)
         return state
 
-    async def add_turn(self, tenant: Tenant, conversation_id: str, turn: Turn,
-                       client_key: str | None = None, attempts: int = 4) -> AddedTurn:  # fmt: skip
+    async def add_turn(
+        self, tenant: Tenant, conversation_id: str, turn: Turn, client_key: str | None = None, attempts: int = 4
+    ) -> AddedTurn:
         """Analyse and store one turn. With a client key, a repeat of the same turn returns the
         stored analysis instead of adding it twice (safe retries)."""
         live = self._slot(tenant.id, conversation_id)
@@ -169,8 +178,9 @@ class LiveCoach:
             await self.batcher.submit(turn)
             for _ in range(attempts):
                 try:  # one thread hop: replay check, analysis and storage
-                    added = await asyncio.to_thread(self._analyse_and_store, live, tenant, conversation_id, turn,
-                                                    client_key)  # fmt: skip
+                    added = await asyncio.to_thread(
+                        self._analyse_and_store, live, tenant, conversation_id, turn, client_key
+                    )
                 except _StaleState:
                     live.state = await asyncio.to_thread(self._rebuild, tenant.id, conversation_id)
                     live.record_id = None
@@ -190,8 +200,9 @@ class LiveCoach:
                 self.feed.notify(tenant.id, conversation_id)
         return added
 
-    def _analyse_and_store(self, live: _Live, tenant: Tenant, conversation_id: str, turn: Turn,
-                           client_key: str | None) -> AddedTurn:  # fmt: skip
+    def _analyse_and_store(
+        self, live: _Live, tenant: Tenant, conversation_id: str, turn: Turn, client_key: str | None
+    ) -> AddedTurn:
         if client_key is not None:
             replay = self._replay(tenant, conversation_id, turn, client_key)
             if replay is not None:
@@ -211,8 +222,16 @@ class LiveCoach:
                 raise IdempotencyConflict(client_key)
             return AddedTurn(TurnAnalysis.model_validate(stored.analysis), stored.seq, replayed=True)
 
-    def _store(self, live: _Live, tenant: Tenant, conversation_id: str, turn: Turn, analysis: TurnAnalysis,
-               expected_seq: int, client_key: str | None) -> None:  # fmt: skip
+    def _store(
+        self,
+        live: _Live,
+        tenant: Tenant,
+        conversation_id: str,
+        turn: Turn,
+        analysis: TurnAnalysis,
+        expected_seq: int,
+        client_key: str | None,
+    ) -> None:
         """Store the turn at `expected_seq`, redacted, its analysis scrubbed of every PII value
         seen in the conversation. A writer that got there first (another worker) shows up as a
         taken seq: _StaleState."""
@@ -226,8 +245,17 @@ class LiveCoach:
             with session_scope(self.sessions) as session:
                 if record_id is None:
                     record_id = get_or_create_conversation(session, tenant.id, conversation_id).id
-                append_turn(session, record_id, role=turn.role, text=redaction.text, ts=turn.ts, agent_id=turn.agent_id,
-                            analysis=stored_analysis, client_key=client_key, seq=expected_seq)  # fmt: skip
+                append_turn(
+                    session,
+                    record_id,
+                    role=turn.role,
+                    text=redaction.text,
+                    ts=turn.ts,
+                    agent_id=turn.agent_id,
+                    analysis=stored_analysis,
+                    client_key=client_key,
+                    seq=expected_seq,
+                )
         except IntegrityError as exc:  # a concurrent writer took the seq, the key or the conversation id
             raise _StaleState from exc
         live.record_id, live.replacements = record_id, seen  # committed: now they hold
@@ -248,8 +276,17 @@ class LiveCoach:
             record = get_conversation(session, tenant_id, conversation_id)
             if record is None:
                 raise ConversationNotFound(conversation_id)
-            return [{"seq": t.seq, "role": t.role, "text": t.text, "ts": t.ts, "agent_id": t.agent_id,
-                     "analysis": t.analysis} for t in list_turns(session, record)]  # fmt: skip
+            return [
+                {
+                    "seq": t.seq,
+                    "role": t.role,
+                    "text": t.text,
+                    "ts": t.ts,
+                    "agent_id": t.agent_id,
+                    "analysis": t.analysis,
+                }
+                for t in list_turns(session, record)
+            ]
 
     async def draft(self, tenant: Tenant, conversation_id: str, text: str) -> TurnAnalysis:
         """How a draft agent message would be read, on a copy of the state: nothing stored or learned."""

@@ -51,10 +51,18 @@ def append_turn(
         last = session.scalar(select(func.max(TurnRecord.seq)).where(TurnRecord.conversation_id == conversation_id))
         seq = 0 if last is None else last + 1
     session.execute(
-        insert(TurnRecord).values(conversation_id=conversation_id, seq=seq, role=role, text=text, ts=ts,
-                                  agent_id=agent_id, analysis=analysis, client_key=client_key,
-                                  created_at=utcnow())
-    )  # fmt: skip
+        insert(TurnRecord).values(
+            conversation_id=conversation_id,
+            seq=seq,
+            role=role,
+            text=text,
+            ts=ts,
+            agent_id=agent_id,
+            analysis=analysis,
+            client_key=client_key,
+            created_at=utcnow(),
+        )
+    )
     return seq
 
 

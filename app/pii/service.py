@@ -95,8 +95,14 @@ class Redactor:
         from presidio_anonymizer import AnonymizerEngine
 
         registry = RecognizerRegistry(supported_languages=["en"])
-        for recognizer in (EmailRecognizer(), PhoneRecognizer(), CreditCardRecognizer(), IbanRecognizer(),
-                           UsSsnRecognizer(), IpRecognizer()):  # fmt: skip
+        for recognizer in (
+            EmailRecognizer(),
+            PhoneRecognizer(),
+            CreditCardRecognizer(),
+            IbanRecognizer(),
+            UsSsnRecognizer(),
+            IpRecognizer(),
+        ):
             registry.add_recognizer(recognizer)
         self.analyzer = AnalyzerEngine(
             nlp_engine=NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "no_op"}]),

@@ -21,8 +21,9 @@ def test_analyze_needs_a_valid_key(service):
     assert missing.status_code == 401 and "Authorization: Bearer" in missing.json()["error"]["message"]
     wrong = httpx.post(f"{base}/v1/analyze", json={"text": "hi"}, headers={"Authorization": "Bearer ck_nope_x"})
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_key"
-    ok = httpx.post(f"{base}/v1/analyze", json={"text": "Where is my refund?!!"},
-                    headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    ok = httpx.post(
+        f"{base}/v1/analyze", json={"text": "Where is my refund?!!"}, headers={"Authorization": f"Bearer {key}"}
+    )
     assert ok.status_code == 200
     body = ok.json()
     assert body["customer"]["state"]["label"] and "shouting" in {c["kind"] for c in body["customer"]["cues"]}
@@ -45,20 +46,29 @@ def test_bad_input_gets_a_clear_error(service, payload, status, fragment):
 
 def test_malformed_json_is_422_not_500(service):
     base, key = service.base, service.key
-    response = httpx.post(f"{base}/v1/analyze", content=b"{not json", headers={
-        "Authorization": f"Bearer {key}", "Content-Type": "application/json"})  # fmt: skip
+    response = httpx.post(
+        f"{base}/v1/analyze",
+        content=b"{not json",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
 
 
 def test_turns_are_analysed_stored_and_private_to_the_tenant(service):
     base, key = service.base, service.key
     card = "4111 1111 1111 1111"
-    first = httpx.post(f"{base}/v1/conversations/chat-7/turns", headers=auth(key),
-                       json={"role": "customer", "text": f"I was charged twice on card {card}!!"})  # fmt: skip
+    first = httpx.post(
+        f"{base}/v1/conversations/chat-7/turns",
+        headers=auth(key),
+        json={"role": "customer", "text": f"I was charged twice on card {card}!!"},
+    )
     assert first.status_code == 201, first.text
     assert first.json()["customer"] is not None and first.json()["index"] == 0
-    second = httpx.post(f"{base}/v1/conversations/chat-7/turns", headers=auth(key),
-                        json={"role": "agent", "text": "We apologize for the inconvenience."})  # fmt: skip
+    second = httpx.post(
+        f"{base}/v1/conversations/chat-7/turns",
+        headers=auth(key),
+        json={"role": "agent", "text": "We apologize for the inconvenience."},
+    )
     assert second.json()["agent"]["sentences"][0]["templated"]["flag"] is True
     stored = httpx.get(f"{base}/v1/conversations/chat-7", headers=auth(key)).json()
     assert [t["role"] for t in stored["turns"]] == ["customer", "agent"]
@@ -72,10 +82,16 @@ def test_turns_are_analysed_stored_and_private_to_the_tenant(service):
 
 def test_draft_is_checked_and_not_stored(service):
     base, key = service.base, service.key
-    httpx.post(f"{base}/v1/conversations/chat-8/turns", headers=auth(key),
-               json={"role": "customer", "text": "My order 99120 never arrived."})  # fmt: skip
-    draft = httpx.post(f"{base}/v1/conversations/chat-8/draft", headers=auth(key),
-                       json={"text": "Could you give me your order number?"})  # fmt: skip
+    httpx.post(
+        f"{base}/v1/conversations/chat-8/turns",
+        headers=auth(key),
+        json={"role": "customer", "text": "My order 99120 never arrived."},
+    )
+    draft = httpx.post(
+        f"{base}/v1/conversations/chat-8/draft",
+        headers=auth(key),
+        json={"text": "Could you give me your order number?"},
+    )
     assert draft.status_code == 200
     assert "repeat_ask" in {f["kind"] for f in draft.json()["agent"]["flags"]}
     stored = httpx.get(f"{base}/v1/conversations/chat-8", headers=auth(key)).json()
@@ -86,11 +102,13 @@ def test_draft_is_checked_and_not_stored(service):
 
 @pytest.mark.parametrize(
     ("path", "payload", "status"),
-    [("/v1/conversations/c1/turns", {"role": "robot", "text": "hi"}, 422),
-     ("/v1/conversations/c1/turns", {"role": "customer", "text": "x" * 201}, 413),
-     ("/v1/conversations/bad%20id/turns", {"role": "customer", "text": "hi"}, 422),
-     ("/v1/conversations/c1/draft", {"text": ""}, 422)],
-)  # fmt: skip
+    [
+        ("/v1/conversations/c1/turns", {"role": "robot", "text": "hi"}, 422),
+        ("/v1/conversations/c1/turns", {"role": "customer", "text": "x" * 201}, 413),
+        ("/v1/conversations/bad%20id/turns", {"role": "customer", "text": "hi"}, 422),
+        ("/v1/conversations/c1/draft", {"text": ""}, 422),
+    ],
+)
 def test_conversation_input_errors(service, path, payload, status):
     base, key = service.base, service.key
     response = httpx.post(f"{base}{path}", headers=auth(key), json=payload)

@@ -14,8 +14,8 @@ CONCURRENT = 60  # above the pool's 15 (SQLite) / 20 (PostgreSQL) connections
 
 async def _post_all(service: Service) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=CONCURRENT)
-    async with httpx.AsyncClient(base_url=service.base, headers=auth(service.key), limits=limits,
-                                 timeout=25.0) as client:  # fmt: skip
+    client = httpx.AsyncClient(base_url=service.base, headers=auth(service.key), limits=limits, timeout=25.0)
+    async with client:
         return await asyncio.gather(
             *(
                 client.post(f"/v1/conversations/crowd-{i}/turns", json={"role": "customer", "text": f"Order {i} late?"})

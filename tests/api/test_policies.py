@@ -14,8 +14,11 @@ from tests.api.conftest import Service, auth, new_key, running_server
 
 
 def _post(service: Service, conversation: str, body: dict, key: str | None = None, **headers: str) -> httpx.Response:
-    return httpx.post(f"{service.base}/v1/conversations/{conversation}/turns", json=body,
-                      headers={**auth(key or service.key), **headers})  # fmt: skip
+    return httpx.post(
+        f"{service.base}/v1/conversations/{conversation}/turns",
+        json=body,
+        headers={**auth(key or service.key), **headers},
+    )
 
 
 def test_a_retried_turn_is_stored_once(service: Service):
@@ -99,8 +102,9 @@ def limited(tiny_artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def test_rate_limit_is_per_key_with_retry_after(limited: Service):
-    answers = [httpx.post(f"{limited.base}/v1/analyze", json={"text": "hi"}, headers=auth(limited.key))
-               for _ in range(4)]  # fmt: skip
+    answers = [
+        httpx.post(f"{limited.base}/v1/analyze", json={"text": "hi"}, headers=auth(limited.key)) for _ in range(4)
+    ]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert int(answers[-1].headers["Retry-After"]) >= 1
     assert "per minute" in answers[-1].json()["error"]["message"]

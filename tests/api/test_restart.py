@@ -22,8 +22,8 @@ EMAIL, CARD = "dana.moss@example.org", "4111 1111 1111 1111"
 @contextmanager
 def coach_serve(database_url: str, model: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--database-url", database_url,
-               "--model", str(model), "--log-level", "info"]  # fmt: skip
+    serve = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    command = [*serve, "--database-url", database_url, "--model", str(model), "--log-level", "info"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     with log.open("ab") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
@@ -48,16 +48,25 @@ def test_sigkill_and_restart_lose_no_accepted_turn(tiny_artifact: Path, tmp_path
         accepted = []
         for n in range(6):
             role = "customer" if n % 2 == 0 else "agent"
-            response = httpx.post(f"{base}/v1/conversations/r-1/turns", headers=auth(key),
-                                  json={"role": role, "text": f"message number {n}"})  # fmt: skip
+            response = httpx.post(
+                f"{base}/v1/conversations/r-1/turns",
+                headers=auth(key),
+                json={"role": role, "text": f"message number {n}"},
+            )
             assert response.status_code == 201, response.text
             accepted.append(f"message number {n}")
-        planted = httpx.post(f"{base}/v1/conversations/r-2/turns", headers=auth(key),
-                             json={"role": "customer", "text": f"mail {EMAIL}, card {CARD}"})  # fmt: skip
+        planted = httpx.post(
+            f"{base}/v1/conversations/r-2/turns",
+            headers=auth(key),
+            json={"role": "customer", "text": f"mail {EMAIL}, card {CARD}"},
+        )
         assert planted.status_code == 201
         for conversation in ("m-1", "m-2"):  # the team's macro, used in two conversations
-            macro = httpx.post(f"{base}/v1/conversations/{conversation}/turns", headers=auth(key),
-                               json={"role": "agent", "text": MACRO})  # fmt: skip
+            macro = httpx.post(
+                f"{base}/v1/conversations/{conversation}/turns",
+                headers=auth(key),
+                json={"role": "agent", "text": MACRO},
+            )
             assert macro.status_code == 201
         process.send_signal(signal.SIGKILL)  # no shutdown hooks, no flushing: a crash
         process.wait(timeout=30)
@@ -65,12 +74,14 @@ def test_sigkill_and_restart_lose_no_accepted_turn(tiny_artifact: Path, tmp_path
         stored = httpx.get(f"{base}/v1/conversations/r-1", headers=auth(key)).json()
         assert [t["text"] for t in stored["turns"]] == accepted
         assert [t["seq"] for t in stored["turns"]] == list(range(6))
-        after = httpx.post(f"{base}/v1/conversations/r-1/turns", headers=auth(key),
-                           json={"role": "customer", "text": "still there?"})  # fmt: skip
+        after = httpx.post(
+            f"{base}/v1/conversations/r-1/turns", headers=auth(key), json={"role": "customer", "text": "still there?"}
+        )
         assert after.status_code == 201 and after.json()["index"] == 6  # state rebuilt from storage
         # The macro memory was taught again from the stored agent turns at start-up.
-        reused = httpx.post(f"{base}/v1/conversations/m-3/turns", headers=auth(key),
-                            json={"role": "agent", "text": MACRO})  # fmt: skip
+        reused = httpx.post(
+            f"{base}/v1/conversations/m-3/turns", headers=auth(key), json={"role": "agent", "text": MACRO}
+        )
         assert reused.json()["agent"]["sentences"][0]["templated"]["signals"]["macro"] > 0
     logged = log.read_text()
     assert "Traceback" not in logged and "POST /v1/conversations/r-1/turns" in logged  # the log is really there

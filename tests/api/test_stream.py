@@ -39,8 +39,11 @@ def test_turns_posted_to_another_worker_are_pushed_in_order(service: Service, se
         assert _receive(socket) == {"type": "subscribed", "conversation_id": "ws-1", "after": -1}
         texts = ["My parcel 5512 is lost and I'm furious.", "I'm sorry, let me trace parcel 5512 now."]
         for role, text in zip(("customer", "agent"), texts, strict=True):
-            posted = httpx.post(f"{second_worker}/v1/conversations/ws-1/turns", headers=auth(service.key),
-                                json={"role": role, "text": text})  # fmt: skip
+            posted = httpx.post(
+                f"{second_worker}/v1/conversations/ws-1/turns",
+                headers=auth(service.key),
+                json={"role": role, "text": text},
+            )
             assert posted.status_code == 201, posted.text
         pushed = [_receive(socket), _receive(socket)]
     assert [(m["seq"], m["role"], m["text"]) for m in pushed] == [(0, "customer", texts[0]), (1, "agent", texts[1])]
@@ -50,19 +53,28 @@ def test_turns_posted_to_another_worker_are_pushed_in_order(service: Service, se
 
 def test_same_worker_push_and_backlog_after_seq(service: Service):
     for text in ("first", "second", "third"):
-        httpx.post(f"{service.base}/v1/conversations/ws-2/turns", headers=auth(service.key),
-                   json={"role": "customer", "text": text})  # fmt: skip
+        httpx.post(
+            f"{service.base}/v1/conversations/ws-2/turns",
+            headers=auth(service.key),
+            json={"role": "customer", "text": text},
+        )
     with connect(_ws(service.base, "ws-2", "?after=0"), additional_headers=auth(service.key)) as socket:
         _receive(socket)
         assert [_receive(socket)["text"] for _ in range(2)] == ["second", "third"]
-        httpx.post(f"{service.base}/v1/conversations/ws-2/turns", headers=auth(service.key),
-                   json={"role": "agent", "text": "fourth"})  # fmt: skip
+        httpx.post(
+            f"{service.base}/v1/conversations/ws-2/turns",
+            headers=auth(service.key),
+            json={"role": "agent", "text": "fourth"},
+        )
         assert _receive(socket)["seq"] == 3
 
 
 def test_browser_subprotocol_auth_and_tenant_isolation(service: Service):
-    httpx.post(f"{service.base}/v1/conversations/ws-3/turns", headers=auth(service.key),
-               json={"role": "customer", "text": "acme's secret complaint"})  # fmt: skip
+    httpx.post(
+        f"{service.base}/v1/conversations/ws-3/turns",
+        headers=auth(service.key),
+        json={"role": "customer", "text": "acme's secret complaint"},
+    )
     with connect(_ws(service.base, "ws-3"), subprotocols=["coachline.bearer", service.other_key]) as socket:
         assert socket.subprotocol == "coachline.bearer"
         _receive(socket)
@@ -92,8 +104,9 @@ def test_two_workers_alternating_on_one_conversation_store_every_turn_in_order(s
     seqs = []
     for i, (role, text) in enumerate(turns):
         base = (service.base, second_worker)[i % 2]
-        posted = httpx.post(f"{base}/v1/conversations/alt-1/turns", headers=auth(service.key),
-                            json={"role": role, "text": text})  # fmt: skip
+        posted = httpx.post(
+            f"{base}/v1/conversations/alt-1/turns", headers=auth(service.key), json={"role": role, "text": text}
+        )
         assert posted.status_code == 201, posted.text
         seqs.append(int(posted.headers["X-Turn-Seq"]))
         assert posted.json()["index"] == i  # analysed with every earlier turn in its state
@@ -109,10 +122,16 @@ def test_a_macro_used_on_one_worker_is_known_to_the_other(service: Service, seco
 
     macro = "Our accounts team will review your case and reply within two business days."
     for conversation in ("macro-a", "macro-b"):
-        stored = httpx.post(f"{service.base}/v1/conversations/{conversation}/turns", headers=auth(service.key),
-                            json={"role": "agent", "text": macro})  # fmt: skip
+        stored = httpx.post(
+            f"{service.base}/v1/conversations/{conversation}/turns",
+            headers=auth(service.key),
+            json={"role": "agent", "text": macro},
+        )
         assert stored.status_code == 201
     time.sleep(0.8)  # a few sync rounds
-    reused = httpx.post(f"{second_worker}/v1/conversations/macro-c/turns", headers=auth(service.key),
-                        json={"role": "agent", "text": macro})  # fmt: skip
+    reused = httpx.post(
+        f"{second_worker}/v1/conversations/macro-c/turns",
+        headers=auth(service.key),
+        json={"role": "agent", "text": macro},
+    )
     assert reused.json()["agent"]["sentences"][0]["templated"]["signals"]["macro"] > 0

@@ -104,11 +104,11 @@ def test_ledger_owes_and_settles():
     assert not ledger.settle("apology", 3)
 
 
-def _customer(state: ConversationState, text: str, label: str, score: float = 0.9, cues=()):
+def _customer(state: ConversationState, text: str, label: str, score: float = 0.9, cues=(), fault: str = "company"):
     context = fake_context(state, "customer", text)
     context.state = ScoredLabel(label=label, scores={label: score})
     context.cues = list(cues)
-    obligations.customer_turn(context, state, LIBRARY, fault="unknown")
+    obligations.customer_turn(context, state, LIBRARY, fault=fault)
     return context
 
 
@@ -123,6 +123,12 @@ def test_an_upset_turn_owes_empathy_apology_and_a_resolution_and_moves_settle_th
     )
     obligations.agent_turn(agent, state)
     assert not state.ledger.open and policy.cards(state, LIBRARY, set()) == []
+
+
+def test_no_apology_is_owed_until_the_failure_is_ours():
+    state = ConversationState("c")
+    _customer(state, "My bill is £684 this month?!", "anger", fault="unknown")
+    assert state.ledger.owes("empathy") and not state.ledger.owes("apology")  # empathy without blame
 
 
 def test_no_apology_is_owed_for_what_the_company_did_not_cause():

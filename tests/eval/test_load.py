@@ -22,11 +22,10 @@ def _one_worker_no_pauses(
     model: Path, tmp_path: Path, *, conversations: int, turns: int, ready_timeout: int
 ) -> argparse.Namespace:
     """A small fp32 run: one worker, one phase without pauses, the synthetic turns."""
-    return _args(
-        "--model", str(model), "--backend", "fp32", "--workers", "1", "--think-ms", "0", "--no-saturation",
-        "--conversations", str(conversations), "--turns-per-conversation", str(turns),
-        "--transcripts", str(tmp_path / "absent.json"), "--ready-timeout", str(ready_timeout),
-    )  # fmt: skip
+    run = ["--model", str(model), "--backend", "fp32", "--workers", "1", "--think-ms", "0", "--no-saturation"]
+    size = ["--conversations", str(conversations), "--turns-per-conversation", str(turns)]
+    inputs = ["--transcripts", str(tmp_path / "absent.json"), "--ready-timeout", str(ready_timeout)]
+    return _args(*run, *size, *inputs)
 
 
 def test_small_run_answers_every_turn(tiny_artifact: Path, tmp_path: Path):

@@ -21,7 +21,9 @@ def test_turns_are_stored_in_order_and_scoped_to_the_tenant(database_url: str):
     with session_scope(factory) as session:
         mine = get_conversation(session, "acme", "chat-1")
         assert [(t.seq, t.role, t.text) for t in list_turns(session, mine)] == [
-            (0, "customer", "Where is my order?"), (1, "agent", "Checking now.")]  # fmt: skip
+            (0, "customer", "Where is my order?"),
+            (1, "agent", "Checking now."),
+        ]
         assert list_turns(session, mine)[1].analysis == {"agent": {"flags": []}}
         assert [t.text for t in list_turns(session, get_conversation(session, "globex", "chat-1"))] == ["Hello"]
         assert get_conversation(session, "initech", "chat-1") is None

@@ -10,8 +10,9 @@ PLANTED = {
     "ssn": "536-22-8417",
     "ip": "192.168.10.20",
 }
-TEXT = ("Mail {email} or call {phone}. Card {card}, IBAN {iban}, SSN {ssn}, from {ip}. "
-        "Order 44721 arrived late.").format(**PLANTED)  # fmt: skip
+TEXT = (
+    "Mail {email} or call {phone}. Card {card}, IBAN {iban}, SSN {ssn}, from {ip}. Order 44721 arrived late."
+).format(**PLANTED)
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,12 @@ def test_keys_are_stored_hashed_and_authenticate_until_revoked(database_url: str
 
 def test_cli_creates_key_as_last_word_and_revokes(database_url: str):
     def coach(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "app.cli", "keys", *args, "--database-url", database_url],
-                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", "keys", *args, "--database-url", database_url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     created = coach("create", "--tenant", "globex")
     assert created.returncode == 0, created.stderr

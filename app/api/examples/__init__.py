@@ -16,13 +16,17 @@ def turn_examples() -> dict[str, dict]:
 
 
 def request_examples() -> dict[str, dict]:
-    return {name: {"summary": f"a {name.replace('_', ' ')}", "value": pair["request"]}
-            for name, pair in turn_examples().items()}  # fmt: skip
+    return {
+        name: {"summary": f"a {name.replace('_', ' ')}", "value": pair["request"]}
+        for name, pair in turn_examples().items()
+    }
 
 
 def response_examples() -> dict[str, dict]:
-    return {name: {"summary": f"analysis of a {name.replace('_', ' ')}", "value": pair["response"]}
-            for name, pair in turn_examples().items()}  # fmt: skip
+    return {
+        name: {"summary": f"analysis of a {name.replace('_', ' ')}", "value": pair["response"]}
+        for name, pair in turn_examples().items()
+    }
 
 
 def regenerate() -> None:
@@ -35,11 +39,15 @@ def regenerate() -> None:
     coach = build_coach(settings.model_path, settings.backend, settings.threads, settings.frameworks_dirs)
     state = coach.new_state("order-4471", tenant="acme")
     requests = {
-        "customer_turn": {"role": "customer", "text": "I was charged twice for order 4471 and this is the third "
-                          "time I'm asking!"},
-        "agent_turn": {"role": "agent", "text": "We apologize for the inconvenience. Please provide your order "
-                       "number."},
-    }  # fmt: skip
+        "customer_turn": {
+            "role": "customer",
+            "text": "I was charged twice for order 4471 and this is the third time I'm asking!",
+        },
+        "agent_turn": {
+            "role": "agent",
+            "text": "We apologize for the inconvenience. Please provide your order number.",
+        },
+    }
     pairs = {}
     for name, request in requests.items():
         analysis = coach.add_turn(state, Turn(**request))

@@ -16,11 +16,12 @@ from app.coaching.moves import AgentMoveClassifier
 from app.coaching.state import ConversationState
 
 NONE = "none"
-MIN_PROBABILITY = 0.75  # a wrong cue costs more than a missed one: shown only when the head is sure
+SARCASM = "sarcasm"
+MIN_PROBABILITY = 0.65  # a wrong cue costs more than a missed one: shown only when the head is sure
 # ...or when the sentence is surely *some* upset cue ("I'm stuck at the airport with two kids" is
 # worry, churn or complaint, but surely upset).
 MIN_CUE_MASS = float(__import__("os").environ.get("CUE_MASS", "0.8"))
-MIN_TOP_IN_MASS = 0.3
+MIN_TOP_IN_MASS = 0.35
 # Alerts (abuse, escalation, churn) change what the agent must do next: by meaning only when the head
 # is sure of that very cue, never from the shared upset mass.
 
@@ -28,7 +29,7 @@ MIN_TOP_IN_MASS = 0.3
 class CuesByMeaningDetector:
     name = "cues_by_meaning"
     role = "customer"
-    needs = frozenset({"vectors"})
+    needs = frozenset({"vectors", "emotions"})
 
     def __init__(
         self,
@@ -59,7 +60,8 @@ class CuesByMeaningDetector:
         for i, row in enumerate(probabilities):
             j = int(row.argmax())
             sure = labels[j] != NONE and row[j] >= self.min_probability
-            if not sure and upset.any():
+            positive = context.prediction is not None and context.prediction.sentiment.label == "positive"
+            if not sure and upset.any() and not positive:
                 # The upset cues share the probability between them: a sentence surely *some* upset
                 # cue is shown as the likeliest one (never an alert: those need the head to be sure).
                 mass = float(row[upset].sum())
@@ -68,6 +70,8 @@ class CuesByMeaningDetector:
             kind = labels[j]
             if not sure or kind in seen:
                 continue
+            if positive and self.definitions[kind].upset and kind != SARCASM:
+                continue  # the model reads it as positive: only sarcasm says one thing and means another
             seen.add(kind)
             cue = self.definitions[kind]
             reason = f"{cue.reason} (by meaning, {row[j]:.2f})"

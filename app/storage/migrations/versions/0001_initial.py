@@ -40,8 +40,13 @@ def upgrade() -> None:
     op.create_table(
         "turns",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("conversation_id", sa.Integer, sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-                  nullable=False, index=True),
+        sa.Column(
+            "conversation_id",
+            sa.Integer,
+            sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("seq", sa.Integer, nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
@@ -50,7 +55,7 @@ def upgrade() -> None:
         sa.Column("analysis", sa.JSON, nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("conversation_id", "seq", name="uq_turn_seq"),
-    )  # fmt: skip
+    )
 
 
 def downgrade() -> None:

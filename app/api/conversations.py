@@ -6,33 +6,37 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Body, Header, Path, Query, Response, WebSocket, WebSocketDisconnect
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
-from app.api.deps import CoachingTenantDep, SettingsDep, TenantDep, authenticate_websocket, websocket_credentials
+from app.api.deps import (
+    CoachingTenantDep,
+    FeedDep,
+    LiveDep,
+    RateLimiterDep,
+    SettingsDep,
+    TenantDep,
+    authenticate_websocket,
+    websocket_credentials,
+)
 from app.api.errors import ApiError
 from app.api.examples import request_examples, response_examples
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Turn
-from app.conversations.feed import TurnFeed
-from app.conversations.live import LiveCoach
 from app.metrics import STREAMED_TURNS
 from app.settings import Settings
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 ConversationId = Annotated[
     str,
-    Path(min_length=1, max_length=128, pattern=r"^[\w.:@-]+$",
-         description="your id for the conversation (letters, digits, _ . : @ -)"),
-]  # fmt: skip
-
-
-async def get_live(request: Request) -> LiveCoach:
-    return request.app.state.live
-
-
-LiveDep = Annotated[LiveCoach, Depends(get_live)]
+    Path(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\w.:@-]+$",
+        description="your id for the conversation (letters, digits, _ . : @ -)",
+    ),
+]
 
 
 class TurnIn(BaseModel):
@@ -48,29 +52,50 @@ class DraftIn(BaseModel):
 
 def _check_size(text: str, settings: Settings) -> None:
     if len(text) > settings.max_text_chars:
-        raise ApiError(413, "text_too_long", f"text is {len(text)} characters; the limit is {settings.max_text_chars} "
-                       "(COACHLINE_MAX_TEXT_CHARS): split the message or raise the limit")  # fmt: skip
+        message = (
+            f"text is {len(text)} characters; the limit is {settings.max_text_chars} "
+            "(COACHLINE_MAX_TEXT_CHARS): split the message or raise the limit"
+        )
+        raise ApiError(413, "text_too_long", message)
 
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=128,
-           description="your id for this turn (e.g. the chat platform's message id): a retry with the same key "
-           "returns the stored analysis (200) instead of adding the turn twice"),
-]  # fmt: skip
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description=(
+            "your id for this turn (e.g. the chat platform's message id): a retry with the same key "
+            "returns the stored analysis (200) instead of adding the turn twice"
+        ),
+    ),
+]
 
 
-@router.post("/{conversation_id}/turns", response_model=TurnAnalysis, status_code=201,
-             summary="Add a turn; returns its analysis and the current suggestions",
-             responses={201: {"content": {"application/json": {"examples": response_examples()}}},
-                        200: {"description": "a repeat of an Idempotency-Key: the stored analysis, nothing added"},
-                        401: {"description": "no or unknown key"}, 403: {"description": "read-only key"},
-                        409: {"description": "Idempotency-Key reused"},
-                        413: {"description": "text too long"}, 429: {"description": "rate limited"}})  # fmt: skip
-async def add_turn(conversation_id: ConversationId, body: Annotated[TurnIn, Body(openapi_examples=request_examples())],
-                   tenant: CoachingTenantDep, live: LiveDep,
-                   settings: SettingsDep, response: Response,
-                   idempotency_key: IdempotencyKey = None) -> TurnAnalysis:  # fmt: skip
+@router.post(
+    "/{conversation_id}/turns",
+    response_model=TurnAnalysis,
+    status_code=201,
+    summary="Add a turn; returns its analysis and the current suggestions",
+    responses={
+        201: {"content": {"application/json": {"examples": response_examples()}}},
+        200: {"description": "a repeat of an Idempotency-Key: the stored analysis, nothing added"},
+        401: {"description": "no or unknown key"},
+        403: {"description": "read-only key"},
+        409: {"description": "Idempotency-Key reused"},
+        413: {"description": "text too long"},
+        429: {"description": "rate limited"},
+    },
+)
+async def add_turn(
+    conversation_id: ConversationId,
+    body: Annotated[TurnIn, Body(openapi_examples=request_examples())],
+    tenant: CoachingTenantDep,
+    live: LiveDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> TurnAnalysis:
     _check_size(body.text, settings)
     added = await live.add_turn(tenant, conversation_id, Turn(**body.model_dump()), client_key=idempotency_key)
     response.headers["X-Turn-Seq"] = str(added.seq)
@@ -85,10 +110,14 @@ async def get_conversation(conversation_id: ConversationId, tenant: TenantDep, l
     return await live.conversation(tenant, conversation_id)  # ConversationNotFound -> 404 (app/api/errors.py)
 
 
-@router.post("/{conversation_id}/draft", response_model=TurnAnalysis,
-             summary="Check an agent's draft before it is sent; stores nothing")  # fmt: skip
-async def check_draft(conversation_id: ConversationId, body: DraftIn, tenant: TenantDep, live: LiveDep,
-                      settings: SettingsDep) -> TurnAnalysis:  # fmt: skip
+@router.post(
+    "/{conversation_id}/draft",
+    response_model=TurnAnalysis,
+    summary="Check an agent's draft before it is sent; stores nothing",
+)
+async def check_draft(
+    conversation_id: ConversationId, body: DraftIn, tenant: TenantDep, live: LiveDep, settings: SettingsDep
+) -> TurnAnalysis:
     _check_size(body.text, settings)
     return await live.draft(tenant, conversation_id, body.text)
 
@@ -107,6 +136,8 @@ async def _until_disconnect(websocket: WebSocket) -> None:
 async def stream(
     websocket: WebSocket,
     conversation_id: ConversationId,
+    rate_limiter: RateLimiterDep,
+    feed: FeedDep,
     after: Annotated[int, Query(ge=-1, description="send stored turns with seq above this")] = -1,
 ) -> None:
     """Every turn stored in this conversation (first those after `after`, then each new one, from
@@ -117,15 +148,17 @@ async def stream(
     key = await authenticate_websocket(websocket, secret) if secret else None
     await websocket.accept(subprotocol=subprotocol)
     if key is None:
-        await websocket.close(code=4401, reason="send 'Authorization: Bearer <key>' or subprotocols "
-                              "['coachline.bearer', <key>] with a live key (coach keys create)")  # fmt: skip
+        reason = (
+            "send 'Authorization: Bearer <key>' or subprotocols "
+            "['coachline.bearer', <key>] with a live key (coach keys create)"
+        )
+        await websocket.close(code=4401, reason=reason)
         return
     try:
-        websocket.app.state.rate_limiter.check(key.id)
+        rate_limiter.check(key.id)
     except ApiError as exc:
         await websocket.close(code=4429, reason=exc.message[:120])
         return
-    feed: TurnFeed = websocket.app.state.feed
     await websocket.send_json({"type": "subscribed", "conversation_id": conversation_id, "after": after})
     turns = feed.subscribe(key.tenant_id, conversation_id, after)
     disconnected = asyncio.create_task(_until_disconnect(websocket))
