@@ -44,6 +44,10 @@ def _build_engine(args: argparse.Namespace):
     from app.coaching.wiring import build_coach
 
     frameworks = [Path(p) for p in getattr(args, "frameworks", None) or []]
+    if not frameworks:  # the service's setting, so a tenant folder works the same in both
+        from app.settings import Settings
+
+        frameworks = list(Settings().frameworks_dirs)
     return build_coach(args.model, args.backend, args.threads, frameworks, batch_size=args.batch_size)
 
 

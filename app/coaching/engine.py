@@ -55,7 +55,6 @@ STEP_MOVES = {
     ("warm_transfer", "summary"): "warm_transfer",
     ("de_escalation", "set_boundary"): "boundary",
 }
-STEP_FRAMEWORKS = sorted({framework_id for framework_id, _ in STEP_MOVES})
 CUES_SENTIMENT = -0.5  # trajectory point, at most, for a turn whose calm model reading the cues overruled
 
 
@@ -236,12 +235,7 @@ class CoachingEngine:
         for i, span in enumerate(context.sentences):
             if context.compliance[i] or span.start in robotic:
                 continue
-            extra = {
-                STEP_MOVES[key]
-                for framework_id in STEP_FRAMEWORKS
-                for step in self.matcher.covered(framework_id, [(span.text, ())])
-                if (key := (framework_id, step)) in STEP_MOVES
-            }
+            extra = {STEP_MOVES[key] for key in self.matcher.steps_of(span.text, ()) if key in STEP_MOVES}
             if extra - set(context.moves[i].moves):
                 reading = context.moves[i]
                 context.moves[i] = MoveReading(moves=(*reading.moves, *sorted(extra)), scores=reading.scores)
@@ -271,7 +265,12 @@ class CoachingEngine:
         return AgentTurnAnalysis(sentences=sentences, flags=context.flags, learn_steps=learn_steps)
 
     def _fault(self, state: ConversationState) -> str:
-        return fault(state.customer_text, self.ownership) if state.customer_text else "unknown"
+        """Who caused what went wrong, read once per customer turn (it reads only their words)."""
+        key = len(state.customer_text)
+        if state.memory.get("fault_at") != key:
+            state.memory["fault_at"] = key
+            state.memory["fault"] = fault(state.customer_text, self.ownership) if state.customer_text else "unknown"
+        return state.memory["fault"]
 
 
 def _collect(context: TurnContext, found: Cue | AgentFlag) -> None:

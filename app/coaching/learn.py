@@ -11,7 +11,7 @@ import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from app.coaching.analysis import Suggestion
 from app.coaching.frameworks import CoachingLibrary, Framework, Step
@@ -38,40 +38,48 @@ IDEAS_PER_SUGGESTION = 3
 @dataclass
 class CompiledStep:
     step: Step
-    detect: list[re.Pattern[str]]
-    not_counted: list[re.Pattern[str]]
+    detect: re.Pattern[str] | None  # the step's patterns as one alternation: one search, not one per pattern
+    not_counted: re.Pattern[str] | None
 
     def covered_by(self, sentence: str, moves: Sequence[str]) -> bool:
         """Done by one of the step's moves (by meaning) or one of its `detect` patterns (the exact
         wording a team uses); never by a `not_counted` look-alike."""
-        if any(p.search(sentence) for p in self.not_counted):
-            return False
-        return any(m in self.step.moves for m in moves) or any(p.search(sentence) for p in self.detect)
+        done = any(m in self.step.moves for m in moves) or bool(self.detect and self.detect.search(sentence))
+        return done and not (self.not_counted and self.not_counted.search(sentence))
+
+
+def _alternation(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I) if patterns else None
 
 
 class FrameworkMatcher:
     """Which steps of every framework an agent's sentences cover, given their moves."""
 
-    def __init__(self, library: CoachingLibrary) -> None:
+    def __init__(self, library: CoachingLibrary, cache_size: int = 16_384) -> None:
         self.library = library
+        # Agents repeat their sentences all day: each distinct (sentence, moves) runs the step
+        # patterns once (lru_cache is thread-safe, and bounded for the long-running service).
+        self._steps_of = lru_cache(maxsize=cache_size)(self._sentence_steps)
 
     @cached_property
     def steps(self) -> dict[tuple[str, str], CompiledStep]:
         return {
-            (f.id, s.id): CompiledStep(
-                s, [re.compile(p, re.I) for p in s.detect], [re.compile(p, re.I) for p in s.not_counted]
-            )
+            (f.id, s.id): CompiledStep(s, _alternation(s.detect), _alternation(s.not_counted))
             for f in self.library.frameworks.values()
             for s in f.steps
         }
 
+    def _sentence_steps(self, sentence: str, moves: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+        return frozenset(key for key, compiled in self.steps.items() if compiled.covered_by(sentence, moves))
+
+    def steps_of(self, sentence: str, moves: Sequence[str]) -> frozenset[tuple[str, str]]:
+        """Every (framework, step) the sentence covers."""
+        return self._steps_of(sentence, tuple(moves))
+
     def covered(self, framework_id: str, sentences: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
         """Step ids of `framework_id` that any (sentence, moves) pair covers, in the framework's order."""
-        return [
-            step_id
-            for (fid, step_id), compiled in self.steps.items()
-            if fid == framework_id and any(compiled.covered_by(text, moves) for text, moves in sentences)
-        ]
+        found = frozenset().union(*(self.steps_of(text, moves) for text, moves in sentences))
+        return [step_id for fid, step_id in self.steps if fid == framework_id and (fid, step_id) in found]
 
 
 def _slots_in(template: str) -> set[str]:

@@ -211,3 +211,22 @@ def test_the_move_classifier_learns_from_examples():
     classifier = AgentMoveClassifier.train(examples, encode)
     readings = classifier.read(np.array([[1, 0], [0, 1]], np.float32))
     assert readings[0].moves == ("apology",) and readings[1].moves == ()
+
+
+def test_a_trained_head_is_remembered_and_new_examples_retrain(tmp_path: Path):
+    vectors = {"sorry a": [1, 0], "sorry b": [0.9, 0.1], "x": [0, 1], "y": [0.1, 0.9], "z": [0.2, 0.8]}
+    calls: list[list[str]] = []
+
+    def encode(texts):
+        calls.append(list(texts))
+        return np.array([vectors.get(t, [0.5, 0.5]) for t in texts], np.float32)
+
+    examples = {"apology": ["sorry a", "sorry b"], "other": ["x", "y"]}
+    first = AgentMoveClassifier.train_cached(examples, encode, cache_dir=tmp_path)
+    calls.clear()
+    again = AgentMoveClassifier.train_cached(examples, encode, cache_dir=tmp_path)
+    assert len(calls) == 1  # only the probe sentence: the head came from disk
+    assert again.labels == first.labels and np.allclose(again.weights, first.weights)
+    calls.clear()
+    AgentMoveClassifier.train_cached({**examples, "other": ["x", "y", "z"]}, encode, cache_dir=tmp_path)
+    assert len(calls) > 1 and len(list(tmp_path.glob("head-*.npz"))) == 2
