@@ -42,13 +42,13 @@ def _load_classifier(args: argparse.Namespace, cache_size: int = 4096):
 def _build_engine(args: argparse.Namespace):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from app.coaching.wiring import build_coach
+    from app.settings import Settings
 
-    frameworks = [Path(p) for p in getattr(args, "frameworks", None) or []]
-    if not frameworks:  # the service's setting, so a tenant folder works the same in both
-        from app.settings import Settings
-
-        frameworks = list(Settings().frameworks_dirs)
-    return build_coach(args.model, args.backend, args.threads, frameworks, batch_size=args.batch_size)
+    settings = Settings()  # the service's settings, so a tenant folder and the cache work the same in both
+    frameworks = [Path(p) for p in getattr(args, "frameworks", None) or []] or list(settings.frameworks_dirs)
+    return build_coach(
+        args.model, args.backend, args.threads, frameworks, batch_size=args.batch_size, cache_dir=settings.cache_dir
+    )
 
 
 def cmd_annotate(args: argparse.Namespace) -> int:

@@ -28,7 +28,9 @@ logger = logging.getLogger(__name__)
 def build_coach(settings: Settings):
     from app.coaching.wiring import build_coach as build
 
-    return build(settings.model_path, settings.backend, settings.threads, settings.frameworks_dirs)
+    return build(
+        settings.model_path, settings.backend, settings.threads, settings.frameworks_dirs, cache_dir=settings.cache_dir
+    )
 
 
 async def _sync_macros(live: LiveCoach, interval_s: float) -> None:

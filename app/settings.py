@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field("memory://", description="`limits` storage; redis://... counts across workers")
     stream_poll_ms: float = Field(200.0, description="how often streams look for turns stored by other workers")
     default_pii_mode: Literal["off", "redact", "mask"] = "redact"
+    cache_dir: Path | None = Field(
+        None, description="where trained agent-move and customer-cue heads are remembered (default ~/.cache/coachline)"
+    )
 
 
 @lru_cache

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -72,19 +73,23 @@ class CoachingEngine:
         moves: AgentMoveClassifier | None = None,
         detectors: Sequence[Detector] | None = None,
         ownership: OwnershipLexicon | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
+        """`cache_dir`: where the heads trained from the library's examples are remembered."""
         self.classifier = classifier
         self.encoder = encoder
         self.library = library or load_library()
         self.macros = macros or MacroMemory()
-        self.moves = moves or AgentMoveClassifier.train_cached(self.library.move_examples, encoder.encode)
+        self.moves = moves or AgentMoveClassifier.train_cached(
+            self.library.move_examples, encoder.encode, cache_dir=cache_dir
+        )
         self.matcher = FrameworkMatcher(self.library)
         self.canned = PhraseIndex(self.library, "templated", encoder.encode)
         self.ownership = ownership or self.library.ownership_lexicon
         self.detectors = list(
             detectors
             if detectors is not None
-            else default_pipeline(self.library, encoder.encode, self.canned, self.macros)
+            else default_pipeline(self.library, encoder.encode, self.canned, self.macros, cache_dir)
         )
         self.needs = {
             role: set().union(*(d.needs for d in self.detectors if d.role == role)) for role in ("customer", "agent")

@@ -45,9 +45,8 @@ REGULARISATION = 4.0  # sklearn's C, chosen by `coach eval moves` (train/test sp
 
 
 def default_cache_dir() -> Path:
-    """Where trained heads are remembered: COACHLINE_CACHE_DIR, else ~/.cache/coachline."""
-    configured = os.environ.get("COACHLINE_CACHE_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "coachline"
+    """Where trained heads are remembered unless the settings say (COACHLINE_CACHE_DIR)."""
+    return Path.home() / ".cache" / "coachline"
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
             ledger.settle(kind, turn)
     if "abuse" not in kinds:
         ledger.settle("boundary", turn)  # calmer now: no boundary to set
-    why = _why(context)
+    why = _why(context, library)
     # An apology is owed for what we did (a company fault, making them wait or repeat themselves);
     # for a storm, their own device, or a cause nobody has named yet, empathy without blame.
     apology_ok = fault == "company" or bool(kinds & {"waiting", "repeat_story"})
@@ -142,8 +142,11 @@ def _answers(text: str, moves: tuple[str, ...]) -> bool:
     return not moves or bool(set(moves) & ANSWER_MOVES)
 
 
-def _why(context: TurnContext) -> str:
-    cue = next((c for c in context.cues if c.severity != "info"), None)
+def _why(context: TurnContext, library: CoachingLibrary) -> str:
+    """The evidence a card shows: the customer's own words that made them upset, before the model's reading."""
+    definitions = library.cue_definitions
+    worded = [c for c in context.cues if c.kind in definitions and definitions[c.kind].upset]
+    cue = next(iter(worded), None) or next((c for c in context.cues if c.severity != "info"), None)
     if cue is not None:
         return f'{cue.reason}: "{cue.span.text}"'
     assert context.state is not None

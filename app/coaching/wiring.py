@@ -19,6 +19,7 @@ def build_coach(
     *,
     classifier_cache: int = 16_384,
     batch_size: int = 64,
+    cache_dir: Path | None = None,
 ) -> CoachingEngine:
     """A coaching engine over the emotion model at `model_path` and the base sentence encoder on
     `backend` ("auto": ONNX int8 when onnxruntime is installed), with the built-in frameworks and
@@ -31,4 +32,5 @@ def build_coach(
         model_path, backend=resolved, threads=threads, batch_size=batch_size, cache_size=classifier_cache
     )
     encoder = SentenceEncoder(backend=resolved, threads=threads)
-    return CoachingEngine(classifier, encoder, load_library(*[Path(d) for d in frameworks_dirs]))
+    library = load_library(*[Path(d) for d in frameworks_dirs])
+    return CoachingEngine(classifier, encoder, library, cache_dir=cache_dir)

@@ -1,5 +1,6 @@
 """Real request/response pairs for the OpenAPI docs, produced by the shipped model (regenerate
-with `python -m app.api.examples`; tests check they still validate against the schemas)."""
+with `python -c "from app.api.examples import regenerate; regenerate()"`; tests check they still
+validate against the schemas)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ def regenerate() -> None:
     from app.settings import Settings
 
     settings = Settings()
-    coach = build_coach(settings.model_path, settings.backend, settings.threads, settings.frameworks_dirs)
+    coach = build_coach(
+        settings.model_path, settings.backend, settings.threads, settings.frameworks_dirs, cache_dir=settings.cache_dir
+    )
     state = coach.new_state("order-4471", tenant="acme")
     requests = {
         "customer_turn": {

@@ -7,6 +7,7 @@ cues before it; the robotic check reads the templated scores.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -37,10 +38,11 @@ def default_pipeline(
     encode: Callable[[Sequence[str]], np.ndarray],
     canned: PhraseIndex,
     macros: MacroMemory,
+    cache_dir: Path | None = None,
 ) -> list[Detector]:
     return [
         PhraseCueDetector(library, encode),
-        CuesByMeaningDetector(library, encode),
+        CuesByMeaningDetector(library, encode, cache_dir=cache_dir),
         ShoutingDetector(),
         RepeatedQuestionDetector(),
         RetoldStoryDetector(),

@@ -6,6 +6,7 @@ complaints, worry about money or health. A cue the patterns already found is not
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -20,7 +21,7 @@ SARCASM = "sarcasm"
 MIN_PROBABILITY = 0.65  # a wrong cue costs more than a missed one: shown only when the head is sure
 # ...or when the sentence is surely *some* upset cue ("I'm stuck at the airport with two kids" is
 # worry, churn or complaint, but surely upset).
-MIN_CUE_MASS = float(__import__("os").environ.get("CUE_MASS", "0.8"))
+MIN_CUE_MASS = 0.8
 MIN_TOP_IN_MASS = 0.35
 # Alerts (abuse, escalation, churn) change what the agent must do next: by meaning only when the head
 # is sure of that very cue, never from the shared upset mass.
@@ -36,11 +37,12 @@ class CuesByMeaningDetector:
         library: CoachingLibrary,
         encode: Callable[[Sequence[str]], np.ndarray],
         min_probability: float = MIN_PROBABILITY,
+        cache_dir: Path | None = None,
     ) -> None:
         self.definitions = library.cue_definitions
         examples = {k: v for k, v in library.customer_cue_examples.items() if k == NONE or k in self.definitions}
         self.classifier = (
-            AgentMoveClassifier.train_cached(examples, encode, negative=NONE)
+            AgentMoveClassifier.train_cached(examples, encode, negative=NONE, cache_dir=cache_dir)
             if len(examples) > 1 and NONE in examples
             else None
         )
