@@ -16,21 +16,10 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from app.coaching.phrasing import OwnershipLexicon
+from app.coaching.phrasing import OwnershipLexicon, Regex
 from models.labels import CUSTOMER_STATES
 
 DEFAULT_FRAMEWORKS_DIR = Path(__file__).resolve().parents[2] / "frameworks"
-
-
-def _valid_regex(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
-    return pattern
-
-
-Regex = Annotated[str, AfterValidator(_valid_regex)]
 
 
 def _customer_state(state: str) -> str:
