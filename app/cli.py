@@ -139,7 +139,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         elif args.dataset == "maia":
             from eval.maia import evaluate_maia
 
-            figures = evaluate_maia(_load_classifier(args), path)
+            engine = _build_engine(args)  # the engine's upset as well as the model's state
+            figures = evaluate_maia(engine.classifier, path, engine=engine)
         else:
             from eval.templated import evaluate_templated
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from app.coaching.conversation import Conversation, Turn
 from app.coaching.detectors.phrase_cues import pattern_cues
 from app.coaching.detectors.shouting import shouting
 from app.coaching.frameworks import load_library
 from app.coaching.upset import UPSET_STATES, read_state
+
+if TYPE_CHECKING:
+    from app.coaching.engine import CoachingEngine
+
 from eval.common import require_file, single_label_report, vader_sentiment
 from models.classifier import EmotionClassifier
 from models.labels import CUSTOMER_STATES, SENTIMENT_LABELS
@@ -72,7 +78,16 @@ def _upset_report(gold: list[str], predicted: list[str]) -> dict:
     return report["per_label"]["upset"]
 
 
-def evaluate_maia(classifier: EmotionClassifier, path: Path) -> dict:
+def engine_upset(engine: CoachingEngine, texts: list[str]) -> list[bool]:
+    """The coaching engine's one definition of upset, each sentence read as a customer's first turn
+    (the model, the cues by pattern and by meaning, shouting)."""
+    conversations = [
+        Conversation(conversation_id=f"maia-{i}", turns=[Turn(role="customer", text=t)]) for i, t in enumerate(texts)
+    ]
+    return [bool(a[0].customer and a[0].customer.upset) for a in engine.analyze_many(conversations)]
+
+
+def evaluate_maia(classifier: EmotionClassifier, path: Path, engine: CoachingEngine | None = None) -> dict:
     sentences = read_maia_sentences(path)
     texts = [s.text for s in sentences]
     predictions = classifier.predict(texts)
@@ -103,6 +118,17 @@ def evaluate_maia(classifier: EmotionClassifier, path: Path) -> dict:
         "upset_vs_not": {
             "model": _upset_report(gold_state, [p.customer_state.label for p in predictions]),
             "with_word_cues": _upset_report(gold_state, support),
+            **(
+                {
+                    "engine": single_label_report(
+                        ["upset" if g in UPSET_STATES else "not" for g in gold_state],
+                        ["upset" if u else "not" for u in engine_upset(engine, texts)],
+                        ["upset"],
+                    )["per_label"]["upset"]
+                }
+                if engine is not None
+                else {}
+            ),
         },
         "sentiment": {
             "model_head": single_label_report(
