@@ -16,7 +16,9 @@ COPY app ./app
 COPY models ./models
 COPY eval ./eval
 COPY frameworks ./frameworks
-RUN pip install .
+# Editable: the package reads frameworks/ (YAML) and the artifact beside its source, so it runs from
+# this tree rather than a copy in site-packages that has no frameworks/ next to it.
+RUN pip install -e .
 
 RUN useradd --create-home coach && chown -R coach /srv/coachline
 USER coach
