@@ -56,6 +56,7 @@ STEP_MOVES = {
     ("warm_transfer", "summary"): "warm_transfer",
     ("de_escalation", "set_boundary"): "boundary",
 }
+PATTERN_CONFIRMS = 0.05  # the least probability of a move that a step's pattern can confirm
 CUES_SENTIMENT = -0.5  # trajectory point, at most, for a turn whose calm model reading the cues overruled
 
 
@@ -236,14 +237,9 @@ class CoachingEngine:
 
     def _after_agent(self, context: TurnContext, state: ConversationState, learn_macros: bool) -> AgentTurnAnalysis:
         robotic = {f.span.start for f in context.flags if f.kind == "robotic"}
-        # A step a team's exact wording covers (its `detect` patterns) counts as the move it stands for.
         for i, span in enumerate(context.sentences):
-            if context.compliance[i] or span.start in robotic:
-                continue
-            extra = {STEP_MOVES[key] for key in self.matcher.steps_of(span.text, ()) if key in STEP_MOVES}
-            if extra - set(context.moves[i].moves):
-                reading = context.moves[i]
-                context.moves[i] = MoveReading(moves=(*reading.moves, *sorted(extra)), scores=reading.scores)
+            if not (context.compliance[i] or span.start in robotic):
+                context.moves[i] = self._confirmed(span.text, context.moves[i])
         obligations.agent_turn(context, state)
         said = [
             (span.text, reading.moves)
@@ -268,6 +264,24 @@ class CoachingEngine:
             )
         ]
         return AgentTurnAnalysis(sentences=sentences, flags=context.flags, learn_steps=learn_steps)
+
+    def _confirmed(self, sentence: str, reading: MoveReading) -> MoveReading:
+        """Patterns add precision on top of the classifier: a move it gives some probability
+        (>= PATTERN_CONFIRMS) counts when a step's exact wording (`detect`) says the same."""
+        confirmed = {
+            move
+            for framework_id, step_id in STEP_MOVES
+            for move in (STEP_MOVES[(framework_id, step_id)],)
+            if move not in reading.moves
+            and reading.scores.get(move, 0.0) >= PATTERN_CONFIRMS
+            and (compiled := self.matcher.steps.get((framework_id, step_id))) is not None
+            and compiled.detect is not None
+            and compiled.detect.search(sentence)
+            and not (compiled.not_counted and compiled.not_counted.search(sentence))
+        }
+        if not confirmed:
+            return reading
+        return MoveReading(moves=(*reading.moves, *sorted(confirmed)), scores=reading.scores)
 
     def _fault(self, state: ConversationState) -> str:
         """Who caused what went wrong, read once per customer turn (it reads only their words)."""

@@ -42,9 +42,13 @@ class CompiledStep:
     not_counted: re.Pattern[str] | None
 
     def covered_by(self, sentence: str, moves: Sequence[str]) -> bool:
-        """Done by one of the step's moves (by meaning) or one of its `detect` patterns (the exact
-        wording a team uses); never by a `not_counted` look-alike."""
-        done = any(m in self.step.moves for m in moves) or bool(self.detect and self.detect.search(sentence))
+        """Done by one of the step's moves (by meaning); by a `detect` pattern only for a step with no
+        moves (a tenant's framework with no examples yet); never by a `not_counted` look-alike. (The
+        engine lets a pattern confirm a move the classifier half-sees: `CoachingEngine._confirmed`.)"""
+        if self.step.moves:
+            done = any(m in self.step.moves for m in moves)
+        else:
+            done = bool(self.detect and self.detect.search(sentence))
         return done and not (self.not_counted and self.not_counted.search(sentence))
 
 

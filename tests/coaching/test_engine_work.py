@@ -47,8 +47,8 @@ def test_steps_are_covered_by_moves_and_vetoed_by_look_alikes():
         "resolve",
         "note",
     ]
-    # A team's exact wording (the step's patterns) counts too, the look-alikes never.
-    assert matcher.covered("learn", [("I'm sorry we charged you twice.", ())]) == ["apologize"]
+    # A step with moves is never covered by its patterns alone: the words must make the move.
+    assert matcher.covered("learn", [("I'm sorry we charged you twice.", ())]) == []
     assert matcher.covered("learn", []) == []
 
 
