@@ -63,3 +63,20 @@ def test_one_card_per_move_when_two_frameworks_ask_for_it(engine):
     )
     steps = [s.step for s in analyses[2].suggestions]
     assert "apologize" in steps and len(steps) == len(set(steps))
+
+
+def test_ideas_quote_the_customer_in_the_agents_voice_and_own_only_our_faults(engine):
+    ours = run(engine, ("customer", "You charged me twice for order 55120 and I'm furious about it."))[0]
+    ideas = [idea for card in ours.suggestions for idea in card.ideas]
+    assert any("we charged you twice" in idea for idea in ideas), ideas
+    assert not any("you charged you" in idea or "charged me" in idea for idea in ideas)
+    storm = run(engine, ("customer", "The storm knocked out the power and my freezer food is ruined, I'm so upset."))[0]
+    steps = [card.step for card in storm.suggestions]
+    ideas = [idea for card in storm.suggestions for idea in card.ideas]
+    assert "apologize" not in steps and not any("on us" in idea for idea in ideas)
+
+
+def test_a_question_is_never_quoted_as_a_statement(engine):
+    analyses = run(engine, ("customer", "Why is my bill so high this month?? This is ridiculous."))
+    ideas = [idea for card in analyses[0].suggestions for idea in card.ideas]
+    assert not any("why is" in idea.lower() for idea in ideas), ideas
