@@ -16,7 +16,7 @@ import yaml
 from sklearn.metrics import precision_recall_fscore_support
 
 from app.coaching.frameworks import MoveExamples, load_library
-from app.coaching.moves import OTHER, AgentMoveClassifier
+from app.coaching.moves import OTHER, SentenceClassifier
 from eval.common import per_label_table, require_file
 
 DEFAULT_TEST = Path(__file__).resolve().parent / "data" / "agent_moves_test.yaml"
@@ -46,7 +46,7 @@ def evaluate_moves(
     truth = [label for label, _ in pairs]
     vectors = encoder.encode([s for _, s in pairs])
 
-    classifier = AgentMoveClassifier.train(train, encoder.encode)
+    classifier = SentenceClassifier.train(train, encoder.encode)
     probabilities = classifier.probabilities(vectors)
     logistic = [classifier.labels[j] for j in probabilities.argmax(1)]
 
@@ -82,7 +82,7 @@ def _setfit(train: dict[str, list[str]], labels: list[str], pairs: list[tuple[st
     start = time.perf_counter()
     encode = tuned_encoder(contrastive_finetune(train))
     tuned_s = time.perf_counter() - start
-    head = AgentMoveClassifier.train(train, encode)
+    head = SentenceClassifier.train(train, encode)
     predicted = [head.labels[j] for j in head.probabilities(encode([s for _, s in pairs])).argmax(1)]
     report = _report(truth, predicted, labels)
     return {

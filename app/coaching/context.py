@@ -28,11 +28,11 @@ class TurnContext:
     prediction: EmotionPrediction | None = None  # customer turns
     moves: list[MoveReading] = field(default_factory=list)  # agent turns: one per sentence
     compliance: list[bool] = field(default_factory=list)  # agent turns: a required disclosure
-    reported_problem: bool = False  # customer turns: a sentence says something went wrong
     # Filled as the pipeline runs:
     cues: list[Cue] = field(default_factory=list)
     flags: list[AgentFlag] = field(default_factory=list)
     templated: list[TemplatedScore] = field(default_factory=list)
+    stock_category: list[str | None] = field(default_factory=list)  # each sentence's nearest stock phrase's
     state: ScoredLabel | None = None
     sentiment: ScoredLabel | None = None
 

@@ -33,7 +33,7 @@ from app.coaching.conversation import Conversation, Turn
 from app.coaching.detectors import Detector, default_pipeline
 from app.coaching.frameworks import CoachingLibrary, load_library
 from app.coaching.learn import FrameworkMatcher
-from app.coaching.moves import NO_MOVES, AgentMoveClassifier, MoveReading
+from app.coaching.moves import NO_MOVES, MoveReading, SentenceClassifier
 from app.coaching.phrases import PhraseIndex
 from app.coaching.phrasing import OwnershipLexicon, fault
 from app.coaching.state import LEARN, ConversationState
@@ -46,16 +46,6 @@ from models.embedder import SentenceEncoder
 __all__ = ["UPSET_STATES", "CoachingEngine", "ConversationState", "trajectory"]
 
 BULK = 16  # texts per model from which a warm-up runs the two models side by side
-STEP_MOVES = {
-    ("learn", "listen"): "listen",
-    ("learn", "empathize"): "acknowledge_feeling",
-    ("learn", "apologize"): "apology",
-    ("learn", "resolve"): "action",
-    ("learn", "note"): "follow_up",
-    ("proactive_update", "action_plan"): "action",
-    ("warm_transfer", "summary"): "warm_transfer",
-    ("de_escalation", "set_boundary"): "boundary",
-}
 PATTERN_CONFIRMS = 0.05  # the least probability of a move that a step's pattern can confirm
 CUES_SENTIMENT = -0.5  # trajectory point, at most, for a turn whose calm model reading the cues overruled
 
@@ -71,7 +61,7 @@ class CoachingEngine:
         library: CoachingLibrary | None = None,
         macros: MacroMemory | None = None,
         *,
-        moves: AgentMoveClassifier | None = None,
+        moves: SentenceClassifier | None = None,
         detectors: Sequence[Detector] | None = None,
         ownership: OwnershipLexicon | None = None,
         cache_dir: Path | None = None,
@@ -81,7 +71,7 @@ class CoachingEngine:
         self.encoder = encoder
         self.library = library or load_library()
         self.macros = macros or MacroMemory()
-        self.moves = moves or AgentMoveClassifier.train_cached(
+        self.moves = moves or SentenceClassifier.train_cached(
             self.library.move_examples, encoder.encode, cache_dir=cache_dir
         )
         self.matcher = FrameworkMatcher(self.library)
@@ -160,7 +150,7 @@ class CoachingEngine:
             customer = self._after_customer(context, state)
         elif turn.role == "agent":
             agent = self._after_agent(context, state, learn_macros)
-        conditions = {"company_fault"} if self._fault(state) == "company" else set()
+        conditions = {"company_fault"} if state.fault == "company" else set()
         if not state.details.explained:
             conditions.add("unexplained")
         analysis = TurnAnalysis(
@@ -184,7 +174,7 @@ class CoachingEngine:
         context = TurnContext(index=index, turn=turn, sentences=sentences, vectors=vectors, details=state.details)
         if turn.role == "customer":
             context.prediction = self.classifier.predict([turn.text])[0]
-            context.reported_problem = state.details.update(turn.text)
+            state.details.update(turn.text)
         elif turn.role == "agent":
             context.moves = self.moves.read(vectors) if "moves" in needs else [NO_MOVES] * len(sentences)
             context.compliance = [any(p.search(s.text) for p in self.library.compliance_patterns) for s in sentences]
@@ -218,8 +208,10 @@ class CoachingEngine:
 
     def _after_customer(self, context: TurnContext, state: ConversationState) -> CustomerTurnAnalysis:
         assert context.prediction is not None and context.state is not None and context.sentiment is not None
-        obligations.customer_turn(context, state, self.library, self._fault(state))
         state.customer_text += "\n" + context.text
+        # Who caused what went wrong, from all they have said (their words only: read once per turn).
+        state.fault = fault(state.customer_text, self.ownership)
+        obligations.customer_turn(context, state, self.library, state.fault)
         scores = context.prediction.sentiment.scores
         point = round(scores["positive"] - scores["negative"], 4)
         if context.sentiment.source == "cues":  # the model's calm reading was overruled
@@ -266,30 +258,11 @@ class CoachingEngine:
         return AgentTurnAnalysis(sentences=sentences, flags=context.flags, learn_steps=learn_steps)
 
     def _confirmed(self, sentence: str, reading: MoveReading) -> MoveReading:
-        """Patterns add precision on top of the classifier: a move it gives some probability
-        (>= PATTERN_CONFIRMS) counts when a step's exact wording (`detect`) says the same."""
-        confirmed = {
-            move
-            for framework_id, step_id in STEP_MOVES
-            for move in (STEP_MOVES[(framework_id, step_id)],)
-            if move not in reading.moves
-            and reading.scores.get(move, 0.0) >= PATTERN_CONFIRMS
-            and (compiled := self.matcher.steps.get((framework_id, step_id))) is not None
-            and compiled.detect is not None
-            and compiled.detect.search(sentence)
-            and not (compiled.not_counted and compiled.not_counted.search(sentence))
-        }
+        """The reading with the moves a step's exact wording confirms (`FrameworkMatcher.confirmed_moves`)."""
+        confirmed = self.matcher.confirmed_moves(sentence, reading.scores, PATTERN_CONFIRMS) - set(reading.moves)
         if not confirmed:
             return reading
         return MoveReading(moves=(*reading.moves, *sorted(confirmed)), scores=reading.scores)
-
-    def _fault(self, state: ConversationState) -> str:
-        """Who caused what went wrong, read once per customer turn (it reads only their words)."""
-        key = len(state.customer_text)
-        if state.memory.get("fault_at") != key:
-            state.memory["fault_at"] = key
-            state.memory["fault"] = fault(state.customer_text, self.ownership) if state.customer_text else "unknown"
-        return state.memory["fault"]
 
 
 def _collect(context: TurnContext, found: Cue | AgentFlag) -> None:

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from app.coaching.phrasing import OwnershipLexicon, Regex
+from app.coaching.phrasing import YAML_LOADER, OwnershipLexicon, Regex
 from models.labels import CUSTOMER_STATES
 
 DEFAULT_FRAMEWORKS_DIR = Path(__file__).resolve().parents[2] / "frameworks"
@@ -139,6 +139,10 @@ class CueDefinition(Strict):
         "(support complaints are often terse or sarcastic: 'This is a joke, I want my money back')",
     )
     upset: bool = Field(True, description="the cue alone makes the customer upset (empathy owed)")
+    ironic: bool = Field(
+        False,
+        description="says the opposite of what it means (sarcasm): seen even on a turn the model reads as positive",
+    )
     owes: list[Literal["empathy", "apology", "resolution", "handoff", "boundary", "listen"]] = Field(
         default_factory=list, description="what the agent owes the customer once the cue is seen"
     )
@@ -266,7 +270,7 @@ def _merge(files: Iterable[MoveExamples | CueExamples]) -> dict[str, list[str]]:
 
 def _read(path: Path) -> LibraryFile:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         raise LibraryError(f"{path}: not valid YAML: {exc}") from exc
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -64,6 +64,7 @@ class FrameworkMatcher:
         # Agents repeat their sentences all day: each distinct (sentence, moves) runs the step
         # patterns once (lru_cache is thread-safe, and bounded for the long-running service).
         self._steps_of = lru_cache(maxsize=cache_size)(self._sentence_steps)
+        self._worded_steps = lru_cache(maxsize=cache_size)(self._pattern_steps)
 
     @cached_property
     def steps(self) -> dict[tuple[str, str], CompiledStep]:
@@ -79,6 +80,22 @@ class FrameworkMatcher:
     def steps_of(self, sentence: str, moves: Sequence[str]) -> frozenset[tuple[str, str]]:
         """Every (framework, step) the sentence covers."""
         return self._steps_of(sentence, tuple(moves))
+
+    def confirmed_moves(self, sentence: str, scores: Mapping[str, float], floor: float) -> set[str]:
+        """Moves a step's exact wording confirms: for each step with moves whose `detect` pattern the
+        sentence matches (and no `not_counted` look-alike), the moves the classifier gives at least
+        `floor`. Patterns add precision on top of the classifier, never a move it rules out."""
+        return {m for step in self._worded_steps(sentence) for m in step.moves if scores.get(m, 0.0) >= floor}
+
+    def _pattern_steps(self, sentence: str) -> tuple[Step, ...]:
+        return tuple(
+            c.step
+            for c in self.steps.values()
+            if c.step.moves
+            and c.detect is not None
+            and c.detect.search(sentence)
+            and not (c.not_counted and c.not_counted.search(sentence))
+        )
 
     def covered(self, framework_id: str, sentences: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
         """Step ids of `framework_id` that any (sentence, moves) pair covers, in the framework's order."""

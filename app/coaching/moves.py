@@ -1,9 +1,11 @@
-"""What an agent sentence does (apologise, acknowledge, act, refuse, transfer ...), by meaning.
+"""Sentences classified by meaning: what an agent sentence does (apologise, acknowledge, act,
+refuse, transfer ...; frameworks/moves/) and which cue a customer sentence shows
+(frameworks/cue_examples.yaml).
 
 A logistic head over the base sentence encoder's vectors, trained at start-up from labelled
-example sentences kept as data (frameworks/moves/*.yaml, a tenant's files merged in): a team
-teaches the coach its own phrasing with a YAML file, and no weights are shipped for it.
-Inference is one matrix product on vectors the turn context already holds.
+example sentences kept as data (a tenant's files merged in): a team teaches the coach its own
+phrasing with a YAML file, and no weights are shipped for it. Inference is one matrix product on
+vectors the turn context already holds.
 """
 
 from __future__ import annotations
@@ -18,27 +20,6 @@ from pathlib import Path
 import numpy as np
 
 OTHER = "other"
-# The moves the coach acts on; a tenant may add more (its own examples, its own names).
-MOVES = (
-    "acknowledge_feeling",
-    "apology",
-    "stock_apology",
-    "non_apology",
-    "action",
-    "timeline",
-    "follow_up",
-    "warm_transfer",
-    "cold_transfer",
-    "ask_info",
-    "ask_repeat",
-    "refusal",
-    "boundary",
-    "listen",
-    "greeting",
-    "hold",
-    "closing",
-    OTHER,
-)
 MIN_PROBABILITY = 0.35  # a second move of one sentence counts from here ("Sorry, I've refunded it")
 PROBE = "Thanks for waiting, I've refunded the charge."  # its vector identifies the encoder in cache keys
 REGULARISATION = 4.0  # sklearn's C, chosen by `coach eval moves` (train/test split of our own examples)
@@ -66,9 +47,9 @@ class MoveReading:
 NO_MOVES = MoveReading(moves=(), scores={})
 
 
-class AgentMoveClassifier:
+class SentenceClassifier:
     """Multinomial logistic regression over sentence vectors; `read` on a batch of vectors. The
-    customer-cue classifier is the same model over other examples (negative label "none")."""
+    agent-move classifier (negative label "other") and the customer-cue one ("none") are two of these."""
 
     def __init__(self, labels: Sequence[str], weights: np.ndarray, bias: np.ndarray, negative: str = OTHER) -> None:
         self.labels = tuple(labels)
@@ -83,7 +64,7 @@ class AgentMoveClassifier:
         encode: Callable[[Sequence[str]], np.ndarray],
         regularisation: float = REGULARISATION,
         negative: str = OTHER,
-    ) -> AgentMoveClassifier:
+    ) -> SentenceClassifier:
         """Fit on `examples` (move -> sentences). Classes are weighted by their counts, so a move
         with fewer examples is not drowned by "other"."""
         from sklearn.linear_model import LogisticRegression
@@ -107,7 +88,7 @@ class AgentMoveClassifier:
         encode: Callable[[Sequence[str]], np.ndarray],
         negative: str = OTHER,
         cache_dir: Path | None = None,
-    ) -> AgentMoveClassifier:
+    ) -> SentenceClassifier:
         """`train`, remembered on disk under a key of the examples and the encoder (a probe
         sentence's vector): a service or test run that starts again with the same data loads the
         head in milliseconds instead of encoding and fitting ~1,000 sentences. A tenant's new

@@ -17,7 +17,7 @@ from app.coaching.upset import carries_over, is_settled, is_upset
 APOLOGY_STATES = frozenset({"frustration", "anger", "disappointment"})  # anxiety alone calls for empathy
 REPEAT_CONTACT = frozenset({"waiting", "repeat_story", "escalation", "repeated_question"})
 ANSWER_MIN_WORDS = 5  # an agent statement this long, after a question, answers it
-ANSWER_MOVES = frozenset({"action", "timeline", "listen", "follow_up", "refusal"})
+ANSWER_MOVES = frozenset({"action", "timeline", "listen", "follow_up"})  # a refusal answers nothing
 NOT_ANSWERS = frozenset({"greeting", "hold", "closing", "ask_info", "ask_repeat", "stock_apology"})
 # A proactive status message: reports a delay or an outage the customer has not asked about.
 STATUS = re.compile(
@@ -39,7 +39,6 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
     upset = is_upset(context.state, context.cues, library)
     carried = not upset and carries_over(state.upset, context.state, context.sentiment)
     state.upset = upset or carried
-    state.ever_upset = state.ever_upset or upset
     state.cues_seen |= kinds
     if is_settled(context.state, upset, context.sentiment) or ("settled" in kinds and not upset):
         ledger.settle_all(turn)

@@ -26,9 +26,9 @@ class ConversationState:
     ledger: Ledger = field(default_factory=Ledger)
     last_customer: CustomerTurnAnalysis | None = None
     upset: bool = False  # the customer's last turn, by the one definition (app.coaching.upset)
-    ever_upset: bool = False
     cues_seen: set[str] = field(default_factory=set)
     customer_text: str = ""
+    fault: str = "unknown"  # who caused what went wrong (phrasing.fault over customer_text)
     coverage: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(LEARN, False))
     framework_steps: dict[str, set[str]] = field(default_factory=dict)
     sentiment_points: list[float] = field(default_factory=list)

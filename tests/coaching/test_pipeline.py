@@ -20,7 +20,7 @@ from app.coaching.detectors.repeat_ask import RepeatAskDetector
 from app.coaching.detectors.shouting import ShoutingDetector
 from app.coaching.frameworks import load_library
 from app.coaching.ledger import Ledger
-from app.coaching.moves import AgentMoveClassifier, MoveReading
+from app.coaching.moves import MoveReading, SentenceClassifier
 from app.coaching.state import ConversationState
 from app.coaching.text import split_sentences
 
@@ -208,7 +208,7 @@ def test_the_move_classifier_learns_from_examples():
     def encode(texts):
         return np.array([vectors[t] for t in texts], np.float32)
 
-    classifier = AgentMoveClassifier.train(examples, encode)
+    classifier = SentenceClassifier.train(examples, encode)
     readings = classifier.read(np.array([[1, 0], [0, 1]], np.float32))
     assert readings[0].moves == ("apology",) and readings[1].moves == ()
 
@@ -222,11 +222,11 @@ def test_a_trained_head_is_remembered_and_new_examples_retrain(tmp_path: Path):
         return np.array([vectors.get(t, [0.5, 0.5]) for t in texts], np.float32)
 
     examples = {"apology": ["sorry a", "sorry b"], "other": ["x", "y"]}
-    first = AgentMoveClassifier.train_cached(examples, encode, cache_dir=tmp_path)
+    first = SentenceClassifier.train_cached(examples, encode, cache_dir=tmp_path)
     calls.clear()
-    again = AgentMoveClassifier.train_cached(examples, encode, cache_dir=tmp_path)
+    again = SentenceClassifier.train_cached(examples, encode, cache_dir=tmp_path)
     assert len(calls) == 1  # only the probe sentence: the head came from disk
     assert again.labels == first.labels and np.allclose(again.weights, first.weights)
     calls.clear()
-    AgentMoveClassifier.train_cached({**examples, "other": ["x", "y", "z"]}, encode, cache_dir=tmp_path)
+    SentenceClassifier.train_cached({**examples, "other": ["x", "y", "z"]}, encode, cache_dir=tmp_path)
     assert len(calls) > 1 and len(list(tmp_path.glob("head-*.npz"))) == 2

@@ -49,7 +49,7 @@ def default_pipeline(
         ShortAnswerDetector(),
         CustomerStateDetector(library),
         TemplatedPhrasingDetector(canned, TemplatedScorer(canned), macros),
-        RoboticDetector(canned),
+        RoboticDetector(),
         PolicyOverPeopleDetector(library),
         PhraseFlagDetector(library, encode),
         RepeatAskDetector(),

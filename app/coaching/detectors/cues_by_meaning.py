@@ -13,11 +13,10 @@ import numpy as np
 from app.coaching.analysis import Cue
 from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
-from app.coaching.moves import AgentMoveClassifier
+from app.coaching.moves import SentenceClassifier
 from app.coaching.state import ConversationState
 
 NONE = "none"
-SARCASM = "sarcasm"
 MIN_PROBABILITY = 0.65  # a wrong cue costs more than a missed one: shown only when the head is sure
 # ...or when the sentence is surely *some* upset cue ("I'm stuck at the airport with two kids" is
 # worry, churn or complaint, but surely upset).
@@ -42,27 +41,29 @@ class CuesByMeaningDetector:
         self.definitions = library.cue_definitions
         examples = {k: v for k, v in library.customer_cue_examples.items() if k == NONE or k in self.definitions}
         self.classifier = (
-            AgentMoveClassifier.train_cached(examples, encode, negative=NONE, cache_dir=cache_dir)
+            SentenceClassifier.train_cached(examples, encode, negative=NONE, cache_dir=cache_dir)
             if len(examples) > 1 and NONE in examples
             else None
         )
         self.min_probability = min_probability
+        labels = self.classifier.labels if self.classifier else ()
+        # Per label: an upset cue; an upset cue that is no alert (the only ones shown from the shared mass).
+        self.upset = np.array([k in self.definitions and self.definitions[k].upset for k in labels], dtype=bool)
+        alert = np.array(
+            [k in self.definitions and self.definitions[k].severity == "alert" for k in labels], dtype=bool
+        )
+        self.soft = self.upset & ~alert
 
     def run(self, context: TurnContext, state: ConversationState) -> list[Cue]:
         if self.classifier is None or len(context.vectors) == 0:
             return []
         seen = context.cue_kinds()
         found: list[Cue] = []
-        probabilities = self.classifier.probabilities(context.vectors)
-        labels = self.classifier.labels
-        upset = np.array([label in self.definitions and self.definitions[label].upset for label in labels])
-        soft = upset & np.array(
-            [label in self.definitions and self.definitions[label].severity != "alert" for label in labels]
-        )
-        for i, row in enumerate(probabilities):
+        labels, upset, soft = self.classifier.labels, self.upset, self.soft
+        positive = context.prediction is not None and context.prediction.sentiment.label == "positive"
+        for i, row in enumerate(self.classifier.probabilities(context.vectors)):
             j = int(row.argmax())
             sure = labels[j] != NONE and row[j] >= self.min_probability
-            positive = context.prediction is not None and context.prediction.sentiment.label == "positive"
             if not sure and upset.any() and not positive:
                 # The upset cues share the probability between them: a sentence surely *some* upset
                 # cue is shown as the likeliest one (never an alert: those need the head to be sure).
@@ -72,10 +73,10 @@ class CuesByMeaningDetector:
             kind = labels[j]
             if not sure or kind in seen:
                 continue
-            if positive and self.definitions[kind].upset and kind != SARCASM:
-                continue  # the model reads it as positive: only sarcasm says one thing and means another
-            seen.add(kind)
             cue = self.definitions[kind]
+            if positive and cue.upset and not cue.ironic:
+                continue  # the model reads it as positive: only an ironic cue says one thing and means another
+            seen.add(kind)
             reason = f"{cue.reason} (by meaning, {row[j]:.2f})"
             found.append(Cue(kind=kind, span=context.sentences[i], reason=reason, severity=cue.severity))
         return found

@@ -7,7 +7,6 @@ from __future__ import annotations
 from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
 from app.coaching.learn import FEELING
-from app.coaching.phrases import PhraseIndex
 from app.coaching.state import ConversationState
 from app.coaching.text import words
 
@@ -21,12 +20,11 @@ ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks"
 
 
 class RoboticDetector:
+    """Runs after the templated detector: it reads its scores and each sentence's nearest stock phrase."""
+
     name = "robotic"
     role = "agent"
     needs = frozenset({"vectors", "moves"})
-
-    def __init__(self, canned: PhraseIndex) -> None:
-        self.canned = canned
 
     def run(self, context: TurnContext, state: ConversationState) -> list[AgentFlag]:
         if not state.upset:
@@ -37,13 +35,11 @@ class RoboticDetector:
             for reading, span in zip(context.moves, context.sentences, strict=True)
         ):
             return []  # they did acknowledge this customer's own case: a stock line beside it is not tone-deaf
-        nearest = self.canned.nearest(context.vectors)
         flags = []
         for i, span in enumerate(context.sentences):
             if context.compliance[i] or state.details.personal(span.text):
                 continue
-            _, entry = nearest[i]
-            category = entry[1].category if entry else None
+            category = context.stock_category[i] if context.stock_category else None
             score = context.templated[i] if context.templated else None
             library = score.signals.get("library", 0.0) if score else 0.0
             if context.moves[i].makes("apology") and context.moves[i].top() != "stock_apology":

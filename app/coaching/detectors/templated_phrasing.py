@@ -37,6 +37,7 @@ class TemplatedPhrasingDetector:
                 score = score.model_copy(update={"flag": False})
             scores.append(score)
         context.templated = scores
+        context.stock_category = [entry[1].category if entry else None for _, entry in nearest]
         return []
 
 
