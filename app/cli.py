@@ -10,6 +10,7 @@ from pathlib import Path
 
 from models.artifact import DEFAULT_ARTIFACT
 from models.classifier import BACKEND_CHOICES
+from models.support_data import SUPPORT_CHATS
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -19,10 +20,11 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         choices=BACKEND_CHOICES,
-        default="fp32",
-        help="int8: torch dynamic int8; onnx-int8: ONNX Runtime int8 (fastest); auto: onnx-int8 if installed",
+        default="auto",
+        help="auto (default, as the service): onnx-int8 if onnxruntime is installed, else fp32; "
+        "int8: torch dynamic int8; onnx-int8: ONNX Runtime int8 (fastest, no torch once exported)",
     )
-    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--threads", type=int, default=None, help="inference threads (default: the usable cores)")
     parser.add_argument("--batch-size", type=int, default=64)
 
 
@@ -119,6 +121,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "templated": maia,
         "coaching": DEFAULT_DIR / "dev",
         "moves": DEFAULT_TEST,
+        "support": SUPPORT_CHATS,
     }[args.dataset]
     path = Path(args.path) if args.path else default
     try:
@@ -132,6 +135,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
             from eval.moves import evaluate_moves
 
             figures = evaluate_moves(path, backend=args.backend, frameworks=args.frameworks or [], setfit=args.setfit)
+        elif args.dataset == "support":
+            from eval.support import evaluate_support, evaluate_support_cues
+
+            engine = _build_engine(args)
+            figures = evaluate_support(engine.classifier, path)
+            figures["engine_test"] = evaluate_support_cues(engine, path, "test")
+            figures["engine_dev"] = evaluate_support_cues(engine, path, "dev")
         elif args.dataset == "goemotions":
             from eval.goemotions import evaluate_goemotions
 
@@ -156,6 +166,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from eval.bench import run_annotate_benchmark, run_benchmark
 
+    if args.process:
+        from eval.bench import run_process_benchmark
+
+        _print_json(run_process_benchmark(args.model, threads=args.threads, texts=args.texts))
+        return 0
     if args.annotate:
         from models.classifier import resolve_backend
 
@@ -290,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     thresholds.set_defaults(func=cmd_thresholds)
 
     evaluate = sub.add_parser("eval", help="accuracy figures as JSON")
-    evaluate.add_argument("dataset", choices=("goemotions", "maia", "templated", "coaching", "moves"))
+    evaluate.add_argument("dataset", choices=("goemotions", "maia", "templated", "coaching", "moves", "support"))
     evaluate.add_argument(
         "path",
         nargs="?",
@@ -317,6 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch", type=int, default=2048, help="turns in the throughput run")
     bench.add_argument("--no-peer", action="store_true", help="skip the transformers pipeline peer")
     bench.add_argument("--annotate", action="store_true", help="time `coach annotate` against the classifier alone")
+    bench.add_argument(
+        "--process",
+        action="store_true",
+        help="only the whole-process timings: start-up and 1,000 texts, `coach classify` against the peer",
+    )
     bench.add_argument(
         "--backend",
         choices=BACKEND_CHOICES,
@@ -368,6 +388,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["train"]:  # argparse's REMAINDER drops a first "--option": hand the rest over whole
+        from models import train
+
+        return train.main(argv[1:])
     args = build_parser().parse_args(argv)
     from models.runtime import limit_blas_threads
 

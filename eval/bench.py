@@ -14,11 +14,12 @@ import platform
 import random
 import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import torch
 
 from models.artifact import DEFAULT_ARTIFACT
 from models.classifier import onnx_available
@@ -89,6 +90,7 @@ def _bench_ours(model: Path, backend: str, single: list[str], batch: list[str]) 
 
 
 def _bench_peer(model: Path, single: list[str], batch: list[str]) -> dict:
+    import torch
     from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaForSequenceClassification, pipeline
 
     tokenizer = PreTrainedTokenizerFast.from_pretrained(str(model))
@@ -110,6 +112,51 @@ def _bench_peer(model: Path, single: list[str], batch: list[str]) -> dict:
     }
 
 
+def _run_seconds(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - start
+
+
+def run_process_benchmark(
+    model: Path = DEFAULT_ARTIFACT, *, threads: int = 2, texts: Path | None = None, n: int = 1000, repeats: int = 3
+) -> dict:
+    """Whole processes, start-up included, side by side: `coach classify FILE` (the command line's
+    default back end) against `python -m eval.peer` (a transformers pipeline), on one line (start-up)
+    and on `n` texts. Each is run once untimed (caches: the ONNX export, the peer's weights on disk),
+    then `repeats` times; the median counts."""
+    from eval.peer import ensure_peer_model
+    from models.onnx_backend import cache_dir
+
+    peer_dir = ensure_peer_model(cache_dir() / "peer-roberta-base-random", model)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    ours = [sys.executable, "-m", "app.cli", "classify", "--threads", str(threads), "--model", str(model)]
+    peer = [sys.executable, "-m", "eval.peer", str(peer_dir)]
+    report: dict = {
+        "method": f"wall time of whole processes on {threads} threads, median of {repeats} after one untimed run; "
+        f"ours: `coach classify` (back end auto); peer: transformers pipeline, roberta-base shape, batch 32",
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        one = Path(tmp) / "one.txt"
+        one.write_text(FALLBACK_TEXTS[0] + "\n", encoding="utf-8")
+        many = Path(tmp) / "many.txt"
+        # Distinct texts: repeats would be answered from the classifier's cache and flatter us.
+        pool = sorted(set(_load_texts(texts, 20 * n, seed=3)))
+        distinct = random.Random(3).sample(pool, min(n, len(pool)))
+        report["texts"] = f"{len(distinct)} distinct texts from {texts or 'the built-in examples'}"
+        many.write_text("\n".join(distinct) + "\n", encoding="utf-8")
+        for name, path in (("start_up_one_line", one), (f"texts_{n}", many)):
+            timings = {}
+            for who, command in (("coachline", ours), ("peer", peer)):
+                _run_seconds([*command, str(path)], env)
+                timings[who] = round(
+                    statistics.median(_run_seconds([*command, str(path)], env) for _ in range(repeats)), 3
+                )
+            timings["speedup"] = round(timings["peer"] / timings["coachline"], 1)
+            report[name + "_seconds"] = timings
+    return report
+
+
 def run_benchmark(
     model: Path = DEFAULT_ARTIFACT,
     *,
@@ -119,6 +166,8 @@ def run_benchmark(
     batch: int = 2048,
     include_peer: bool = True,
 ) -> dict:
+    import torch
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(threads)
     single_texts = _load_texts(texts, single, seed=1)
@@ -140,6 +189,7 @@ def run_benchmark(
         report[f"coachline_{backend}"] = _bench_ours(model, backend, single_texts, batch_texts)
     report["peak_rss_mib_coachline"] = round(_peak_rss_mib(), 1)
     if include_peer:
+        report["whole_process"] = run_process_benchmark(model, threads=threads, texts=texts)
         peer = _bench_peer(model, single_texts, batch_texts)
         report["peer"] = peer
         report["peak_rss_mib_after_peer"] = round(_peak_rss_mib(), 1)
@@ -159,6 +209,8 @@ def run_annotate_benchmark(
     alone on the same turns, caches cleared before each run."""
     import io
     import json
+
+    import torch
 
     from app.annotate import annotate_stream
     from app.coaching.engine import CoachingEngine

@@ -30,9 +30,10 @@ if TYPE_CHECKING:
     from app.coaching.engine import CoachingEngine
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "data" / "coaching"
-# States and state-like cues (worry) are scored as upset, not as cues.
+# States and state-like cues (worry) are scored as upset, not as cues; `question` (a neutral turn
+# asking something) is the neutral state's own cue, which the gold vocabulary predates.
 STATE_CUES = frozenset(
-    {"neutral", "satisfied", "confusion", "disappointment", "frustration", "anger", "anxiety", "worry"}
+    {"neutral", "satisfied", "confusion", "disappointment", "frustration", "anger", "anxiety", "worry", "question"}
 )
 FLAGS = ("robotic", "policy_over_people", "repeat_ask", "solution_before_empathy", "jargon")
 Move = Literal[

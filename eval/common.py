@@ -63,3 +63,20 @@ def vader_sentiment(texts: Sequence[str]) -> list[str]:
         compound = analyzer.polarity_scores(text)["compound"]
         out.append("positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral")
     return out
+
+
+VADER_STATE = {"positive": "satisfied", "neutral": "neutral", "negative": "frustration"}
+
+
+def vader_states(texts: Sequence[str]) -> list[str]:
+    """VADER as a state reader: positive -> satisfied, negative -> frustration (the commonest upset
+    state), else neutral. The baseline any state model must beat."""
+    return [VADER_STATE[s] for s in vader_sentiment(texts)]
+
+
+def upset_report(truth: Sequence[bool], predicted: Sequence[bool]) -> dict:
+    """Upset P/R/F1 and upset-or-not macro-F1 (the mean of both classes' F1)."""
+    report = single_label_report(
+        ["upset" if t else "calm" for t in truth], ["upset" if p else "calm" for p in predicted], ["upset", "calm"]
+    )
+    return {**report["per_label"]["upset"], "upset_or_not_macro_f1": report["macro_f1"], "n": report["n"]}

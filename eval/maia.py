@@ -20,7 +20,7 @@ from app.coaching.upset import UPSET_STATES, read_state
 if TYPE_CHECKING:
     from app.coaching.engine import CoachingEngine
 
-from eval.common import require_file, single_label_report, vader_sentiment
+from eval.common import require_file, single_label_report, upset_report, vader_sentiment, vader_states
 from models.classifier import EmotionClassifier
 from models.labels import CUSTOMER_STATES, SENTIMENT_LABELS
 
@@ -53,6 +53,7 @@ class MaiaSentence:
     dialogue_id: str
     text: str
     emotion: str
+    previous: str | None = None  # the agent's turn before this sentence's turn (English source)
 
 
 def read_maia_sentences(path: Path, floor: str = "inbound", field: str = "text_mt") -> list[MaiaSentence]:
@@ -60,12 +61,14 @@ def read_maia_sentences(path: Path, floor: str = "inbound", field: str = "text_m
     dialogues = json.loads(require_file(path, "MAIA-DQE file").read_text(encoding="utf-8"))
     out: list[MaiaSentence] = []
     for dialogue in dialogues:
+        previous: str | None = None
         for turn in dialogue["turns"]:
             if turn["floor"] != floor:
+                previous = " ".join(s for s in turn.get("text_src", []) if s.strip()) or previous
                 continue
             for text, emotion in zip(turn[field], turn["Emotion"], strict=False):
                 if text.strip():
-                    out.append(MaiaSentence(dialogue["id"], text, MAIA_EMOTIONS[emotion]))
+                    out.append(MaiaSentence(dialogue["id"], text, MAIA_EMOTIONS[emotion], previous))
     return out
 
 
@@ -90,9 +93,10 @@ def engine_upset(engine: CoachingEngine, texts: list[str]) -> list[bool]:
 def evaluate_maia(classifier: EmotionClassifier, path: Path, engine: CoachingEngine | None = None) -> dict:
     sentences = read_maia_sentences(path)
     texts = [s.text for s in sentences]
-    predictions = classifier.predict(texts)
+    predictions = classifier.predict(texts, contexts=[s.previous for s in sentences])
     gold_state = [MAIA_TO_STATE[s.emotion] for s in sentences]
     gold_sentiment = [STATE_TO_SENTIMENT[s] for s in gold_state]
+    gold_upset = [s in UPSET_STATES for s in gold_state]
     present = [s for s in CUSTOMER_STATES if s in set(gold_state)]
     # What the coach shows: the model's state unless the customer's words overrule a calm reading.
     library = load_library()
@@ -109,6 +113,16 @@ def evaluate_maia(classifier: EmotionClassifier, path: Path, engine: CoachingEng
             "macro_f1_over": present,
             **single_label_report(gold_state, [p.customer_state.label for p in predictions], present),
         },
+        "customer_state_vader": {
+            "method": "VADER polarity as a state: positive satisfied, negative frustration, else neutral",
+            "macro_f1": single_label_report(gold_state, vader_states(texts), present)["macro_f1"],
+        },
+        "upset": {
+            "method": "gold: the MAIA emotion maps to an upset state; model: calibrated upset probability >= "
+            "its threshold (coach.json); VADER: compound <= -0.05",
+            "model": upset_report(gold_upset, [p.upset.upset for p in predictions]),
+            "vader": upset_report(gold_upset, [v == "negative" for v in vader_sentiment(texts)]),
+        },
         "customer_state_with_word_cues": {
             "method": "the coaching engine's state: the model's, unless it reads calm and the sentence "
             "carries a cue that frameworks/cues.yaml `implies` maps to a state (complaint, waiting, abuse, ...)",
@@ -116,7 +130,7 @@ def evaluate_maia(classifier: EmotionClassifier, path: Path, engine: CoachingEng
         },
         # What coaching acts on (empathize / apologize first): is the customer upset at all?
         "upset_vs_not": {
-            "model": _upset_report(gold_state, [p.customer_state.label for p in predictions]),
+            "model_state": _upset_report(gold_state, [p.customer_state.label for p in predictions]),
             "with_word_cues": _upset_report(gold_state, support),
             **(
                 {

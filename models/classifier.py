@@ -13,17 +13,18 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
 from cachetools import LRUCache
-from torch import nn
-from transformers import PreTrainedTokenizerBase
 
-from models.artifact import DEFAULT_ARTIFACT, WEIGHTS_FILE, ArtifactMeta, load_artifact
-from models.inference import run_network, torch_forward
-from models.network import EmotionNetwork
+from models.artifact import DEFAULT_ARTIFACT, ArtifactMeta, read_meta, require_weights
+from models.inference import Forward, run_network, sigmoid
+from models.labels import UPSET_STATES
+from models.tokenizer import TextTokenizer
+
+if TYPE_CHECKING:  # torch loads only for the torch back ends and to export
+    from torch import nn
 
 Backend = Literal["fp32", "int8", "onnx-int8"]
 BACKENDS: tuple[str, ...] = ("fp32", "int8", "onnx-int8")
@@ -55,6 +56,18 @@ class Scored:
 
 
 @dataclass(frozen=True)
+class Upset:
+    """Is this customer upset: a calibrated probability and the decision at the artifact's threshold."""
+
+    probability: float
+    upset: bool
+    threshold: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"probability": self.probability, "upset": self.upset, "threshold": self.threshold}
+
+
+@dataclass(frozen=True)
 class EmotionPrediction:
     """The model's reading of one text."""
 
@@ -63,6 +76,7 @@ class EmotionPrediction:
     labels: list[str]
     sentiment: Scored
     customer_state: Scored
+    upset: Upset
     embedding: np.ndarray = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,11 +87,15 @@ class EmotionPrediction:
             "labels": self.labels,
             "sentiment": self.sentiment.to_dict(),
             "customer_state": self.customer_state.to_dict(),
+            "upset": self.upset.to_dict(),
         }
 
 
 def quantize_int8(network: nn.Module) -> nn.Module:
     """Dynamic int8 quantisation of every Linear layer (weights int8, activations on the fly)."""
+    import torch
+    from torch import nn
+
     with warnings.catch_warnings():
         # torch.ao.quantization is deprecated in favour of torchao but still the lightest
         # CPU int8 path that needs no extra dependency.
@@ -93,59 +111,86 @@ def _scored(labels: Sequence[str], probs: np.ndarray) -> Scored:
 
 
 class EmotionClassifier:
-    """Thread-safe wrapper around the network, its tokenizer and its thresholds."""
+    """Thread-safe wrapper around the network's forward, its tokenizer and its thresholds."""
 
     def __init__(
         self,
-        network: EmotionNetwork,
-        tokenizer: PreTrainedTokenizerBase,
+        forward: Forward,
+        tokenizer: TextTokenizer,
         meta: ArtifactMeta,
         *,
         backend: Backend = "fp32",
         batch_size: int = 64,
-        threads: int | None = None,
         cache_size: int = 4096,
-        weights: Path | None = None,
     ) -> None:
-        if threads is not None:
-            torch.set_num_threads(threads)
+        self.forward = forward
         self.meta = meta
         self.backend = backend
         self.batch_size = batch_size
         self.tokenizer = tokenizer
-        network.eval()
-        if backend == "onnx-int8":
-            from models.onnx_backend import export_int8, onnx_forward
-
-            if weights is None:
-                raise ValueError("the onnx-int8 back end needs the artifact's weights file to export from")
-            self.forward = onnx_forward(export_int8(network, weights), threads)
-        elif backend in ("fp32", "int8"):
-            self.forward = torch_forward(quantize_int8(network) if backend == "int8" else network)
-        else:
-            raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         self.thresholds = np.asarray(meta.thresholds_for(backend), dtype=np.float32)
-        self._cache: LRUCache[str, EmotionPrediction] = LRUCache(maxsize=cache_size) if cache_size else None  # type: ignore[assignment]
-        self._lock = threading.Lock()  # torch intra-op threads are the parallelism; one call at a time
+        self.calibration = meta.upset_calibration()
+        self._upset_columns = [meta.state_labels.index(s) for s in UPSET_STATES if s in meta.state_labels]
+        self._cache: LRUCache[tuple[str | None, str], EmotionPrediction] | None = (
+            LRUCache(maxsize=cache_size) if cache_size else None
+        )
+        self._lock = threading.Lock()  # the back end's intra-op threads are the parallelism; one call at a time
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_ARTIFACT, **options: Any) -> EmotionClassifier:
-        network, tokenizer, meta = load_artifact(path)
-        return cls(network, tokenizer, meta, weights=path / WEIGHTS_FILE, **options)
+    def load(
+        cls, path: Path = DEFAULT_ARTIFACT, *, backend: str = "fp32", threads: int | None = None, **options: Any
+    ) -> EmotionClassifier:
+        """The artifact at `path` on `backend`. On "onnx-int8" with the export already cached this
+        reads the tokenizer, coach.json and the ONNX file: no torch, no transformers."""
+        weights = require_weights(path)
+        meta = read_meta(path)
+        tokenizer = TextTokenizer.from_file(path, meta.max_length)
+        if backend == "onnx-int8":
+            from models.onnx_backend import emotion_model_file, export_int8, onnx_forward
+
+            exported = emotion_model_file(weights)
+            if not exported.is_file():
+                from models.artifact import load_artifact
+
+                export_int8(load_artifact(path)[0], weights)
+            return cls(onnx_forward(exported, threads), tokenizer, meta, backend=backend, **options)
+        if backend not in ("fp32", "int8"):
+            raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        import torch
+
+        from models.artifact import load_artifact
+        from models.inference import torch_forward
+
+        if threads is not None:
+            torch.set_num_threads(threads)
+        network = load_artifact(path)[0]
+        module = quantize_int8(network) if backend == "int8" else network
+        return cls(torch_forward(module), tokenizer, meta, backend=backend, **options)  # type: ignore[arg-type]
 
     def predict(
-        self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        contexts: Sequence[str | None] | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> list[EmotionPrediction]:
-        """Predictions for `texts`, in input order; cached texts skip the model."""
+        """Predictions for `texts`, in input order; cached texts skip the model. `contexts`: the
+        agent's turn before each text, read only by a network trained on pairs (`meta.context`)."""
+        if contexts is not None and len(contexts) != len(texts):
+            raise ValueError(f"{len(contexts)} contexts for {len(texts)} texts")
+        keys = [
+            (c if self.meta.context and contexts else None, t)
+            for t, c in zip(texts, contexts or [None] * len(texts), strict=True)
+        ]
         results: list[EmotionPrediction | None] = [None] * len(texts)
-        missing: dict[str, list[int]] = {}
+        missing: dict[tuple[str | None, str], list[int]] = {}
         with self._lock:
-            for i, text in enumerate(texts):
-                hit = self._cache.get(text) if self._cache is not None else None
+            for i, key in enumerate(keys):
+                hit = self._cache.get(key) if self._cache is not None else None
                 if hit is not None:
                     results[i] = hit
                 else:
-                    missing.setdefault(text, []).append(i)
+                    missing.setdefault(key, []).append(i)
             if progress is not None and len(texts) > len(missing):
                 progress(sum(r is not None for r in results))
             if missing:
@@ -153,31 +198,50 @@ class EmotionClassifier:
                 outputs = run_network(
                     self.forward,
                     self.tokenizer,
-                    unique,
+                    [text for _, text in unique],
+                    contexts=[context for context, _ in unique] if self.meta.context else None,
                     batch_size=self.batch_size,
-                    max_length=self.meta.max_length,
                     progress=progress,
                 )
-                for row, text in enumerate(unique):
+                upset = self._upset_probabilities(outputs.upset_logits, outputs.state)
+                for row, key in enumerate(unique):
                     prediction = self._prediction(
-                        text, outputs.emotions[row], outputs.sentiment[row], outputs.state[row], outputs.embeddings[row]
+                        key[1],
+                        outputs.emotions[row],
+                        outputs.sentiment[row],
+                        outputs.state[row],
+                        float(upset[row]),
+                        outputs.embeddings[row],
                     )
                     if self._cache is not None:
-                        self._cache[text] = prediction
-                    for i in missing[text]:
+                        self._cache[key] = prediction
+                    for i in missing[key]:
                         results[i] = prediction
         return results  # type: ignore[return-value]
 
+    def _upset_probabilities(self, logits: np.ndarray, states: np.ndarray) -> np.ndarray:
+        if self.calibration.source == "head":
+            return sigmoid(logits / self.calibration.temperature)
+        return states[:, self._upset_columns].sum(1)
+
     def _prediction(
-        self, text: str, emotions: np.ndarray, sentiment: np.ndarray, state: np.ndarray, embedding: np.ndarray
+        self,
+        text: str,
+        emotions: np.ndarray,
+        sentiment: np.ndarray,
+        state: np.ndarray,
+        upset: float,
+        embedding: np.ndarray,
     ) -> EmotionPrediction:
         labels = self.meta.emotion_labels
+        threshold = self.calibration.threshold
         return EmotionPrediction(
             text=text,
             emotions={label: round(float(p), 4) for label, p in zip(labels, emotions, strict=True)},
             labels=[label for label, p, t in zip(labels, emotions, self.thresholds, strict=True) if p >= t],
             sentiment=_scored(self.meta.sentiment_labels, sentiment),
             customer_state=_scored(self.meta.state_labels, state),
+            upset=Upset(probability=round(upset, 4), upset=upset >= threshold, threshold=threshold),
             embedding=embedding,
         )
 

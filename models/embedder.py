@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from cachetools import LRUCache
-from transformers import AutoTokenizer
 
-from models.classifier import quantize_int8
-from models.network import base_encoder_path
+from models.artifact import base_encoder_path
+from models.onnx_backend import default_threads
+from models.tokenizer import TextTokenizer
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -57,20 +56,22 @@ class SentenceEncoder:
 
                 export_sentence_encoder(_load_torch(path)[0].auto_model, exported)
             self._onnx = sentence_encoder_forward(exported, threads=1)
-            # Only the tokenizer is needed now: the torch weights (90 MB) would never run.
-            self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+            # Only the tokenizer is needed now (the `tokenizers` library, no transformers): the
+            # torch weights (90 MB) would never run.
             config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
             self.max_seq_length = int(config["max_seq_length"])
+            self._tokens = TextTokenizer.from_file(path, self.max_seq_length)
             self.dimension = int(json.loads((path / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         else:
+            from models.classifier import quantize_int8
+
             self.model = _load_torch(path)
             if backend == "int8":
                 self.model = quantize_int8(self.model)
             self.model.eval()
-            self.tokenizer = self.model.tokenizer
             self.max_seq_length = self.model.max_seq_length
             self.dimension = int(self.model.get_embedding_dimension() or 384)
-        self._workers = threads or torch.get_num_threads()
+        self._workers = threads or default_threads()
         self._pool: ThreadPoolExecutor | None = None
         self.batch_size = batch_size
         self._cache: LRUCache[str, np.ndarray] = LRUCache(maxsize=max(cache_size, 1))
@@ -113,12 +114,15 @@ class SentenceEncoder:
         count cuts the encoder's time by about a quarter.  Each batch is still one `encode`
         call, so tokenisation, pooling and normalisation are the library's own (fp32 vectors
         equal its whole-list `encode` to ~1e-7)."""
-        token_ids = self.tokenizer(texts, truncation=True, max_length=self.max_seq_length)["input_ids"]
         if self._onnx is not None:  # unpadded and alone: the same vector whatever the neighbours
+            token_ids = [encoded.ids for encoded in self._tokens.encode(texts)]
             return np.concatenate(self._map(self._onnx_one, token_ids)).astype(np.float32, copy=False)
+        import torch
+
+        assert self.model is not None
+        token_ids = self.model.tokenizer(texts, truncation=True, max_length=self.max_seq_length)["input_ids"]
         lengths = [len(ids) for ids in token_ids]
         order = sorted(range(len(texts)), key=lengths.__getitem__)
-        assert self.model is not None
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):

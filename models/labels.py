@@ -53,6 +53,10 @@ CUSTOMER_STATES: tuple[str, ...] = (
     "anxiety",
 )
 
+# The states in which a customer is upset: the engine's one definition of upset falls back to
+# these when an artifact has no upset head, and training derives GoEmotions' upset targets from them.
+UPSET_STATES: tuple[str, ...] = ("frustration", "anger", "disappointment", "anxiety")
+
 # GoEmotions' own sentiment grouping (Demszky et al., 2020); "ambiguous" counts as neutral.
 SENTIMENT_GROUPS: dict[str, tuple[str, ...]] = {
     "positive": (
@@ -118,7 +122,9 @@ STATE_GROUPS: dict[str, tuple[str, ...]] = {
     "frustration": ("annoyance", "disapproval"),
     "disappointment": ("disappointment", "sadness", "grief"),
     "anxiety": ("nervousness", "fear"),
-    "confusion": ("confusion", "curiosity"),
+    # Curiosity is a question asked with interest: neutral (the engine gives it a `question` cue).
+    # Confusion needs signs of not understanding; support turns labelled so teach the difference.
+    "confusion": ("confusion",),
     "satisfied": (
         "gratitude",
         "joy",
@@ -132,7 +138,7 @@ STATE_GROUPS: dict[str, tuple[str, ...]] = {
         "pride",
         "caring",
     ),
-    "neutral": ("neutral", "realization", "surprise", "desire", "remorse", "embarrassment"),
+    "neutral": ("neutral", "curiosity", "realization", "surprise", "desire", "remorse", "embarrassment"),
 }
 # When a text carries several labels the most actionable state wins.
 STATE_PRIORITY: tuple[str, ...] = (

@@ -30,7 +30,7 @@ async def analyze(
         message = f"text is {len(body.text)} characters; the limit is {limit} (COACHLINE_MAX_TEXT_CHARS)"
         raise ApiError(413, "text_too_long", message)
     turn = Turn(role=body.role, text=body.text)
-    await batcher.submit(turn)  # shares forward passes with live traffic
+    await batcher.submit((turn, None))  # shares forward passes with live traffic; no agent turn before it
     # Stateless: nothing learned either (the tenant's macro memory is fed by stored turns only).
     state = coach.new_state("stateless", tenant=tenant.id)
     return await asyncio.to_thread(coach.add_turn, state, turn, learn_macros=False)

@@ -19,10 +19,9 @@ from starlette.requests import HTTPConnection
 from app.api.errors import ApiError
 from app.api.ratelimit import RateLimiter
 from app.batching import MicroBatcher
-from app.coaching.conversation import Turn
 from app.coaching.engine import CoachingEngine
 from app.conversations.feed import TurnFeed
-from app.conversations.live import LiveCoach
+from app.conversations.live import LiveCoach, WarmItem
 from app.settings import Settings
 from app.storage.database import session_scope
 from app.tenants.models import ApiKey, Tenant
@@ -53,7 +52,7 @@ async def get_live(connection: HTTPConnection) -> LiveCoach:
     return connection.app.state.live
 
 
-async def get_batcher(connection: HTTPConnection) -> MicroBatcher[Turn, None]:
+async def get_batcher(connection: HTTPConnection) -> MicroBatcher[WarmItem, None]:
     return connection.app.state.batcher
 
 
@@ -70,7 +69,7 @@ CoachDep = Annotated[CoachingEngine, Depends(get_coach)]
 LoadedCoachDep = Annotated[CoachingEngine | None, Depends(get_loaded_coach)]
 DatabaseDep = Annotated[Engine | None, Depends(get_db)]
 LiveDep = Annotated[LiveCoach, Depends(get_live)]
-BatcherDep = Annotated[MicroBatcher[Turn, None], Depends(get_batcher)]
+BatcherDep = Annotated[MicroBatcher[WarmItem, None], Depends(get_batcher)]
 FeedDep = Annotated[TurnFeed, Depends(get_feed)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 

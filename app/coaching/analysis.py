@@ -68,7 +68,14 @@ class CustomerTurnAnalysis(BaseModel):
     sentiment: ScoredLabel
     emotions: list[str] = Field(description="GoEmotions labels over their thresholds")
     cues: list[Cue]
-    upset: bool = Field(False, description="upset by the coach's one definition (a confident upset state or cue)")
+    upset: bool = Field(
+        False,
+        description="upset by the coach's one definition: the model's calibrated upset probability at its "
+        "threshold, a state the customer's cues imply, or an upset cue (carried through flat replies)",
+    )
+    upset_probability: float | None = Field(
+        None, ge=0.0, le=1.0, description="the emotion model's calibrated probability that this customer is upset"
+    )
 
 
 class AgentTurnAnalysis(BaseModel):

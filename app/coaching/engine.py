@@ -102,18 +102,27 @@ class CoachingEngine:
 
     def warm(self, conversations: Iterable[Conversation]) -> None:
         """Fill the model caches for `conversations` (see `warm_turns`)."""
-        self.warm_turns([turn for conversation in conversations for turn in conversation.turns])
+        turns: list[Turn] = []
+        contexts: list[str | None] = []
+        for conversation in conversations:
+            turns += conversation.turns
+            contexts += previous_agent_texts(conversation.turns)
+        self.warm_turns(turns, contexts)
 
-    def warm_turns(self, turns: Sequence[Turn]) -> None:
-        """Fill the model caches with one bulk call per model, asking for exactly the texts
-        `add_turn` will ask for these turns."""
-        customer, sentences = [t.text for t in turns if t.role == "customer"], encoder_texts(turns)
+    def warm_turns(self, turns: Sequence[Turn], contexts: Sequence[str | None] | None = None) -> None:
+        """Fill the model caches with one bulk call per model, asking for exactly what `add_turn`
+        will ask for these turns. `contexts[i]`: the agent's turn before `turns[i]` (the emotion
+        model reads it beside a customer turn); by default, read off `turns` as one conversation."""
+        contexts = previous_agent_texts(turns) if contexts is None else contexts
+        customer = [(t.text, c) for t, c in zip(turns, contexts, strict=True) if t.role == "customer"]
+        texts, previous = [text for text, _ in customer], [c for _, c in customer]
+        sentences = encoder_texts(turns)
         if min(len(customer), len(sentences)) < BULK:  # a live turn or two: not worth a thread
-            self.classifier.predict(customer)
+            self.classifier.predict(texts, contexts=previous)
             self.encoder.encode(sentences)
             return
         with ThreadPoolExecutor(1) as side:  # the two models side by side: each leaves cores idle
-            classified = side.submit(self.classifier.predict, customer)
+            classified = side.submit(self.classifier.predict, texts, contexts=previous)
             self.encoder.encode(sentences)
             classified.result()
 
@@ -173,7 +182,8 @@ class CoachingEngine:
         vectors = self.encoder.encode([s.text for s in sentences]) if encode else np.zeros((len(sentences), 0))
         context = TurnContext(index=index, turn=turn, sentences=sentences, vectors=vectors, details=state.details)
         if turn.role == "customer":
-            context.prediction = self.classifier.predict([turn.text])[0]
+            previous = previous_agent_text(state.turns[:index])
+            context.prediction = self.classifier.predict([turn.text], contexts=[previous])[0]
             state.details.update(turn.text)
         elif turn.role == "agent":
             context.moves = self.moves.read(vectors) if "moves" in needs else [NO_MOVES] * len(sentences)
@@ -223,6 +233,7 @@ class CoachingEngine:
             emotions=context.prediction.labels,
             cues=context.cues,
             upset=state.upset,
+            upset_probability=context.prediction.upset.probability,
         )
         state.last_customer = analysis
         return analysis
@@ -271,6 +282,22 @@ def _collect(context: TurnContext, found: Cue | AgentFlag) -> None:
         context.cues.append(found)
     elif not any(f.kind == found.kind and f.span.start == found.span.start for f in context.flags):
         context.flags.append(found)
+
+
+def previous_agent_text(turns: Sequence[Turn]) -> str | None:
+    """The agent's last turn in `turns` (what a customer's next turn answers), if any."""
+    return next((t.text for t in reversed(turns) if t.role == "agent"), None)
+
+
+def previous_agent_texts(turns: Sequence[Turn]) -> list[str | None]:
+    """For each turn of one conversation, the agent's last turn before it."""
+    out: list[str | None] = []
+    last: str | None = None
+    for turn in turns:
+        out.append(last)
+        if turn.role == "agent":
+            last = turn.text
+    return out
 
 
 def encoder_texts(turns: Iterable[Turn]) -> list[str]:

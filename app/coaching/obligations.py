@@ -36,7 +36,7 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
     assert context.state is not None
     kinds = context.cue_kinds()
     new_cues = kinds - state.cues_seen
-    upset = is_upset(context.state, context.cues, library)
+    upset = is_upset(context.state, context.cues, library, context.prediction)
     carried = not upset and carries_over(state.upset, context.state, context.sentiment)
     state.upset = upset or carried
     state.cues_seen |= kinds

@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from app.coaching.analysis import Cue, ScoredLabel
 from app.coaching.frameworks import CoachingLibrary
 from models.classifier import EmotionPrediction
+from models.labels import UPSET_STATES as MODEL_UPSET_STATES
 
-UPSET_STATES = frozenset({"frustration", "anger", "disappointment", "anxiety"})
+UPSET_STATES = frozenset(MODEL_UPSET_STATES)
 CONFIDENT = 0.4  # a model state counts from this probability (below it the reading is a guess)
 SATISFIED = 0.5  # "thanks, that's sorted" counts as settling everything from this probability
 
@@ -18,10 +19,19 @@ def confident_state(state: ScoredLabel) -> bool:
     return state.source == "cues" or state.score >= CONFIDENT
 
 
-def is_upset(state: ScoredLabel, cues: Iterable[Cue], library: CoachingLibrary) -> bool:
-    """Upset: a confident upset state, or a cue that makes a customer upset by itself
-    (frameworks/cues.yaml `upset`; shouting counts only as capitals, not as '!!')."""
-    if state.label in UPSET_STATES and confident_state(state):
+def is_upset(
+    state: ScoredLabel, cues: Iterable[Cue], library: CoachingLibrary, prediction: EmotionPrediction | None = None
+) -> bool:
+    """Upset: the model's calibrated upset probability at its threshold (coach.json `upset`, chosen
+    for recall at high precision), a state the customer's words imply where the model read calm
+    (`read_state`), or a cue that makes a customer upset by itself (frameworks/cues.yaml `upset`;
+    shouting counts only as capitals, not as '!!'). Without a model reading, a confident upset state."""
+    if prediction is not None:
+        if prediction.upset.upset:
+            return True
+    elif state.label in UPSET_STATES and confident_state(state):
+        return True
+    if state.source == "cues" and state.label in UPSET_STATES:
         return True
     definitions = library.cue_definitions
     for cue in cues:

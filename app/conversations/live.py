@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.batching import MicroBatcher
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Conversation, Turn
-from app.coaching.engine import CoachingEngine, ConversationState, trajectory
+from app.coaching.engine import CoachingEngine, ConversationState, previous_agent_text, trajectory
 from app.conversations.feed import TurnFeed
 from app.conversations.service import (
     append_turn,
@@ -35,6 +35,8 @@ from app.metrics import record_analysis
 from app.pii.service import Redactor, scrub
 from app.storage.database import session_scope
 from app.tenants.models import Tenant
+
+WarmItem = tuple[Turn, str | None]  # a turn and the agent's turn before it (the emotion model reads both)
 
 
 class ConversationNotFound(LookupError):
@@ -78,7 +80,7 @@ class LiveCoach:
         engine: CoachingEngine,
         sessions: sessionmaker[Session],
         redactor: Redactor,
-        batcher: MicroBatcher[Turn, None],
+        batcher: MicroBatcher[WarmItem, None],
         feed: TurnFeed | None = None,
         max_states: int = 10_000,
     ) -> None:
@@ -92,10 +94,11 @@ class LiveCoach:
         self._macros_through = 0  # the highest stored turn id the macro memory has read
 
     @staticmethod
-    def warm(engine: CoachingEngine, turns: list[Turn]) -> list[None]:
-        """The batcher's work: one model call for many turns fills the engine's caches."""
-        engine.warm_turns(turns)
-        return [None] * len(turns)
+    def warm(engine: CoachingEngine, items: list[WarmItem]) -> list[None]:
+        """The batcher's work: one model call for many turns (each with the agent turn before it)
+        fills the engine's caches."""
+        engine.warm_turns([turn for turn, _ in items], [context for _, context in items])
+        return [None] * len(items)
 
     def learn_stored_macros(self, limit: int) -> int:
         """Feed the latest `limit` stored agent turns to the macro memory (a team's macros are
@@ -175,7 +178,7 @@ class LiveCoach:
         async with live.lock:
             if not live.loaded:
                 await self._catch_up(live, tenant.id, conversation_id)
-            await self.batcher.submit(turn)
+            await self.batcher.submit((turn, previous_agent_text(live.state.turns)))
             for _ in range(attempts):
                 try:  # one thread hop: replay check, analysis and storage
                     added = await asyncio.to_thread(
@@ -295,7 +298,7 @@ class LiveCoach:
             await self._catch_up(live, tenant.id, conversation_id)
             scratch = copy.deepcopy(live.state)
         turn = Turn(role="agent", text=text)
-        await self.batcher.submit(turn)
+        await self.batcher.submit((turn, None))
         return await asyncio.to_thread(self.engine.add_turn, scratch, turn, learn_macros=False)
 
     async def handoff(self, tenant: Tenant, conversation_id: str) -> dict:

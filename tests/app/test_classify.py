@@ -30,7 +30,8 @@ def test_classify_stream_keeps_order_and_marks_errors_in_place(tiny_classifier):
     assert [r.get("text") for r in records] == ["first", None, "third"]
     assert records[1] == {"line": 2, "error": 'expected an object with a non-empty string "text" field'}
     assert "in.jsonl:2:" in err.getvalue()
-    assert set(records[0]) == {"text", "emotions", "labels", "sentiment", "customer_state"}
+    assert set(records[0]) == {"text", "emotions", "labels", "sentiment", "customer_state", "upset"}
+    assert set(records[0]["upset"]) == {"probability", "upset", "threshold"}
     assert len(records[0]["emotions"]) == 28
 
 

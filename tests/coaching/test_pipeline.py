@@ -230,3 +230,45 @@ def test_a_trained_head_is_remembered_and_new_examples_retrain(tmp_path: Path):
     calls.clear()
     SentenceClassifier.train_cached({**examples, "other": ["x", "y", "z"]}, encode, cache_dir=tmp_path)
     assert len(calls) > 1 and len(list(tmp_path.glob("head-*.npz"))) == 2
+
+
+def _prediction(state_label: str, upset: bool, emotions: dict[str, float] | None = None):
+    """An emotion-model reading set by hand: the state, and the calibrated upset decision."""
+    from models.classifier import EmotionPrediction, Scored, Upset
+    from models.labels import CUSTOMER_STATES
+
+    scores = {s: (0.9 if s == state_label else 0.1 / 6) for s in CUSTOMER_STATES}
+    return EmotionPrediction(
+        text="",
+        emotions=emotions or {},
+        labels=[],
+        sentiment=Scored("neutral", {"negative": 0.1, "neutral": 0.8, "positive": 0.1}),
+        customer_state=Scored(state_label, scores),
+        upset=Upset(probability=0.9 if upset else 0.1, upset=upset, threshold=0.6),
+        embedding=np.zeros(4, np.float32),
+    )
+
+
+def test_a_question_asked_with_interest_is_neutral_with_a_question_cue():
+    from app.coaching.detectors.customer_state import CustomerStateDetector
+
+    detector = CustomerStateDetector(LIBRARY)
+    calm = fake_context(ConversationState("c"), "customer", "Hi there. Does the plan include roaming in Spain?")
+    calm.prediction = _prediction("neutral", upset=False)
+    cues = detector.run(calm, ConversationState("c"))
+    assert [c.kind for c in cues] == ["question"] and cues[0].span.text.startswith("Does the plan")
+    assert calm.state is not None and calm.state.label == "neutral"
+    # The same words from a customer the model reads as upset: no "just answer it" cue.
+    upset = fake_context(ConversationState("c"), "customer", "Hi there. Does the plan include roaming in Spain?")
+    upset.prediction = _prediction("neutral", upset=True)
+    assert detector.run(upset, ConversationState("c")) == []
+
+
+def test_upset_is_the_calibrated_upset_decision_not_the_state_label():
+    from app.coaching.upset import is_upset
+
+    frustrated = ScoredLabel(label="frustration", scores={"frustration": 0.9})
+    neutral = ScoredLabel(label="neutral", scores={"neutral": 0.9})
+    assert not is_upset(frustrated, [], LIBRARY, _prediction("frustration", upset=False))
+    assert is_upset(neutral, [], LIBRARY, _prediction("neutral", upset=True))
+    assert is_upset(frustrated, [], LIBRARY)  # no model reading (a fake context): the confident state

@@ -63,8 +63,11 @@ def test_maia_reader_and_eval(tiny_classifier):
     assert figures["customer_state_with_word_cues"]["n"] == 7
     # Word cues only ever turn a calm reading into an upset one ("This is absurd, I want my money back").
     upset = figures["upset_vs_not"]
-    assert upset["with_word_cues"]["recall"] >= upset["model"]["recall"]
+    assert upset["with_word_cues"]["recall"] >= upset["model_state"]["recall"]
     assert upset["with_word_cues"]["recall"] > 0
+    # The calibrated upset decision and VADER side by side, on the same gold.
+    assert figures["upset"]["model"]["n"] == figures["upset"]["vader"]["n"] == 7
+    assert 0 <= figures["customer_state_vader"]["macro_f1"] <= 1
 
 
 def test_missing_dataset_raises_skip_signal(tiny_classifier, tmp_path: Path):
@@ -82,3 +85,25 @@ def test_cli_eval_skips_loudly_when_data_is_absent(tiny_artifact: Path, tmp_path
     assert result.returncode == 0
     assert "skipped" in result.stderr
     assert "skipped" in json.loads(result.stdout)
+
+
+def test_support_eval_reports_state_upset_calibration_and_vader(tiny_classifier):
+    from eval.support import evaluate_support
+
+    figures = evaluate_support(tiny_classifier, FIXTURES / "support_chats", splits=("dev",))
+    dev = figures["dev"]
+    assert dev["turns"] == 3 and dev["domains"] == ["fixture_dev"]
+    assert dev["upset"]["support"] == 1 and dev["upset_vader"]["n"] == 3
+    assert sum(row["turns"] for row in dev["upset_calibration"]["reliability"]) == 3
+    assert figures["model"]["upset_threshold"] == tiny_classifier.calibration.threshold
+
+
+def test_support_cues_are_scored_per_customer_turn_over_whole_chats(engine):
+    from eval.support import evaluate_support_cues
+
+    figures = evaluate_support_cues(engine, FIXTURES / "support_chats", "dev")
+    assert figures["chats"] == 1 and figures["customer_turns"] == 3
+    cues = figures["cues"]
+    assert cues["repeat_story"]["gold"] == 1 and cues["settled"]["gold"] == 1 and cues["question"]["gold"] == 1
+    assert all(row["shown"] >= 0 for row in cues.values())
+    assert figures["engine_upset"]["support"] == 1  # the first turn is the only upset one

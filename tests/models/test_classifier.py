@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +104,27 @@ def test_onnx_int8_backend_matches_torch_and_caches_the_export(tiny_artifact: Pa
 def test_unknown_backend_is_refused(tiny_artifact: Path):
     with pytest.raises(ValueError, match="choose one of"):
         EmotionClassifier.load(tiny_artifact, backend="gpu")  # type: ignore[arg-type]
+
+
+def test_serving_path_imports_neither_torch_nor_transformers_once_exported(tiny_artifact: Path, tmp_path: Path):
+    """`coach classify` on ONNX, with the export cached: tokenizers and onnxruntime only (start-up)."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("onnxruntime")
+    env = {**os.environ, "COACHLINE_CACHE": str(tmp_path / "cache")}
+    texts = tmp_path / "texts.txt"
+    texts.write_text("where is my refund\n", encoding="utf-8")
+    run = [sys.executable, "-m", "app.cli", "classify", "--backend", "onnx-int8", "--model", str(tiny_artifact)]
+    first = subprocess.run([*run, str(texts)], env=env, capture_output=True, text=True, check=True)  # exports
+    probe = (
+        "import sys, app.cli; app.cli.main(sys.argv[1:]); "
+        "print([m for m in ('torch', 'transformers') if m in sys.modules], file=sys.stderr)"
+    )
+    second = subprocess.run(
+        [sys.executable, "-c", probe, *run[3:], str(texts)], env=env, capture_output=True, text=True, check=True
+    )
+    assert second.stderr.strip().splitlines()[-1] == "[]"
+    assert json.loads(second.stdout) == json.loads(first.stdout)  # the same reading, with or without torch
+    assert set(json.loads(second.stdout)["upset"]) == {"probability", "upset", "threshold"}

@@ -24,7 +24,8 @@ def test_state_target_prefers_the_most_actionable_state():
     assert state_target(["gratitude"]) == "satisfied"
     assert state_target(["gratitude", "annoyance"]) == "frustration"
     assert state_target(["annoyance", "anger"]) == "anger"
-    assert state_target(["curiosity"]) == "confusion"
+    assert state_target(["curiosity"]) == "neutral"  # a question asked with interest
+    assert state_target(["curiosity", "confusion"]) == "confusion"
     assert state_target(["fear", "confusion"]) == "anxiety"
     assert state_target(["sadness"]) == "disappointment"
     assert state_target(["remorse"]) == "neutral"

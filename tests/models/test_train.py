@@ -26,17 +26,36 @@ def test_class_weights_favour_rare_classes():
     assert float(weights.mean()) == 1.0 or abs(float(weights.mean()) - 1.0) < 1e-6
 
 
+SUPPORT = FIXTURES / "support_chats"
+
+
 def test_training_writes_a_loadable_seeded_artifact(tmp_path: Path):
     sample = FIXTURES / "goemotions_sample.tsv"
-    config = TrainConfig(epochs=1, batch_size=4, limit=8, max_length=24, tune_quantised=False)
-    out = train(sample, sample, tmp_path / "a", config)
-    again = train(sample, sample, tmp_path / "b", config)
+    config = TrainConfig(epochs=1, batch_size=4, limit=8, max_length=24, tune_quantised=False, support_repeat=2)
+    out = train(sample, sample, tmp_path / "a", config, support_dir=SUPPORT)
+    again = train(sample, sample, tmp_path / "b", config, support_dir=SUPPORT)
     a = EmotionClassifier.load(out, cache_size=0)
     b = EmotionClassifier.load(again, cache_size=0)
     assert len(a.meta.thresholds) == 28
-    assert a.meta.training["train_rows"] == 8 and a.meta.training["history"][0]["epoch"] == 1
+    training = a.meta.training
+    assert training["goemotions_rows"] == 8 and training["support_train_turns"] == 4
+    assert training["history"][0]["epoch"] == 1 and "support_dev" in training["history"][0]
+    # The upset head is calibrated on the support dev split and used from then on.
+    assert a.meta.upset["source"] == "head" and a.meta.upset["temperature"] > 0
+    assert a.meta.upset["figures"]["fitted_on"].startswith("support dev split, 3 ")
     text = ["I'm still waiting for my refund."]
     assert a.predict(text)[0].emotions == b.predict(text)[0].emotions  # same seed, same weights
+    upset = a.predict(text)[0].upset
+    assert upset.threshold == a.meta.upset["threshold"] and upset.upset == (upset.probability >= upset.threshold)
+
+
+def test_a_context_model_reads_the_agent_turn_before(tmp_path: Path):
+    sample = FIXTURES / "goemotions_sample.tsv"
+    config = TrainConfig(epochs=1, batch_size=4, limit=8, context=True, context_max_length=48, tune_quantised=False)
+    model = EmotionClassifier.load(train(sample, sample, tmp_path / "c", config, support_dir=SUPPORT), cache_size=0)
+    assert model.meta.context and model.meta.max_length == 48
+    alone, after_refusal = model.predict(["fine."] * 2, contexts=[None, "We can't refund that, it's policy."])
+    assert alone.upset.probability != after_refusal.upset.probability
 
 
 def test_a_quantised_backend_gets_its_own_dev_thresholds(tiny_artifact: Path, tmp_path: Path):

@@ -1,5 +1,7 @@
 """The customer's state (the emotion model's, overruled by the cues before it when the model
-reads the turn as calm) and, when it is a confident non-neutral one, a cue naming it."""
+reads the turn as calm) and, when it is a confident non-neutral one, a cue naming it. A question
+asked with interest stays neutral and gets a `question` cue (answer it plainly): confusion needs
+signs of not understanding, which the state model learned from support turns labelled so."""
 
 from __future__ import annotations
 
@@ -26,11 +28,14 @@ class CustomerStateDetector:
             return []
         context.state, context.sentiment = read_state(self.library, prediction, context.cues)
         label = context.state.label
-        if label in {"neutral", "satisfied"} or not confident_state(context.state):
-            return []
         emotions = prediction.emotions
+        asked = context.questions()
         if label == "confusion" and emotions.get("curiosity", 0.0) > emotions.get("confusion", 0.0):
-            return []  # the state groups curiosity with confusion: this is a question asked, not confusion
+            label = "neutral"  # curiosity outweighs confusion: a question asked, not confusion
+        if label == "neutral" or not confident_state(context.state):
+            return [_question(context, asked[0])] if asked and not prediction.upset.upset else []
+        if label == "satisfied":
+            return []
         severity = "alert" if label == "anger" else "warn" if label in UPSET_STATES else "info"
         if context.state.source == "cues":
             reason = f"customer's words: {context.state.reason}"
@@ -39,3 +44,13 @@ class CustomerStateDetector:
             reason = f"emotion model: {label} {context.state.score:.2f} (emotions: {top})"
         span = Span(start=0, end=len(context.text), text=context.text)
         return [Cue(kind=label, span=span, severity=severity, reason=reason)]
+
+
+def _question(context: TurnContext, index: int) -> Cue:
+    sentence = context.sentences[index]
+    return Cue(
+        kind="question",
+        span=sentence,
+        severity="info",
+        reason="a question asked with interest: answer it plainly, no feelings to acknowledge",
+    )
