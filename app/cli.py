@@ -10,7 +10,6 @@ from pathlib import Path
 
 from models.artifact import DEFAULT_ARTIFACT
 from models.classifier import BACKEND_CHOICES
-from models.support_data import SUPPORT_CHATS
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -121,7 +120,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "templated": maia,
         "coaching": DEFAULT_DIR / "dev",
         "moves": DEFAULT_TEST,
-        "support": SUPPORT_CHATS,
+        "support": Path(__file__).resolve().parents[1] / "models" / "support_chats",
     }[args.dataset]
     path = Path(args.path) if args.path else default
     try:

@@ -37,8 +37,10 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 from models.artifact import DEFAULT_ARTIFACT
 from models.classifier import BACKEND_CHOICES
@@ -320,6 +322,8 @@ def running_server(args: argparse.Namespace, workers: int, folder: Path) -> Iter
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
+    import httpx  # only the load benchmark needs it: `coach` starts without
+
     deadline = time.monotonic() + timeout_s
     last = "no answer yet"
     while True:
@@ -357,6 +361,7 @@ class Scrape:
 
 
 def _scrape(base: str) -> Scrape | None:
+    import httpx  # only the load benchmark needs it: `coach` starts without
     from prometheus_client.parser import text_string_to_metric_families
 
     try:
@@ -427,6 +432,8 @@ class Tally:
 
 
 def _client(server: Server, connections: int) -> httpx.AsyncClient:
+    import httpx  # only the load benchmark needs it: `coach` starts without
+
     # keep-alive expiry below uvicorn's 5 s so an idle connection is never reused as the server drops it
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=4.0)
     return httpx.AsyncClient(
@@ -446,6 +453,8 @@ async def _converse(
     pauses_s: Sequence[float],
     tally: Tally | None,
 ) -> None:
+    import httpx  # only the load benchmark needs it: `coach` starts without
+
     for turn, pause in zip(turns, pauses_s, strict=True):
         if pause > 0:
             await asyncio.sleep(pause)

@@ -11,6 +11,7 @@ import importlib.util
 import threading
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -122,8 +123,12 @@ class EmotionClassifier:
         backend: Backend = "fp32",
         batch_size: int = 64,
         cache_size: int = 4096,
+        workers: int = 1,
     ) -> None:
+        """`workers` > 1: `forward` is thread-safe and one-core, and batches run side by side."""
         self.forward = forward
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="emotion-model") if workers > 1 else None
         self.meta = meta
         self.backend = backend
         self.batch_size = batch_size
@@ -146,14 +151,16 @@ class EmotionClassifier:
         meta = read_meta(path)
         tokenizer = TextTokenizer.from_file(path, meta.max_length)
         if backend == "onnx-int8":
-            from models.onnx_backend import emotion_model_file, export_int8, onnx_forward
+            from models.onnx_backend import default_threads, emotion_model_file, export_int8, onnx_forward
 
             exported = emotion_model_file(weights)
             if not exported.is_file():
                 from models.artifact import load_artifact
 
                 export_int8(load_artifact(path)[0], weights)
-            return cls(onnx_forward(exported, threads), tokenizer, meta, backend=backend, **options)
+            workers = threads or default_threads()
+            forward = onnx_forward(exported, 1)  # one core per run, `workers` runs at once
+            return cls(forward, tokenizer, meta, backend=backend, workers=workers, **options)
         if backend not in ("fp32", "int8"):
             raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         import torch
@@ -202,6 +209,8 @@ class EmotionClassifier:
                     contexts=[context for context, _ in unique] if self.meta.context else None,
                     batch_size=self.batch_size,
                     progress=progress,
+                    pool=self._pool,
+                    workers=self.workers,
                 )
                 upset = self._upset_probabilities(outputs.upset_logits, outputs.state)
                 for row, key in enumerate(unique):

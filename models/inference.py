@@ -7,7 +7,9 @@ arrays; the torch and ONNX Runtime back ends both provide one, so batching lives
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,18 +65,24 @@ def run_network(
     contexts: Sequence[str | None] | None = None,
     batch_size: int = 64,
     progress: Callable[[int], None] | None = None,
+    pool: Executor | None = None,
+    workers: int = 1,
 ) -> NetworkOutputs:
     """Forward `texts` (with the previous turns in `contexts`, for a network that reads pairs) in
-    length-sorted batches; `progress(n)` is called after each batch."""
+    length-sorted batches; `progress(n)` is called after each batch. With a `pool` of `workers`
+    threads the batches run side by side (a thread-safe, one-core forward: two one-thread ONNX
+    runs at once beat one two-thread run by a quarter on short texts); fewer texts than
+    `workers` batches are split smaller so every worker gets some."""
     n = len(texts)
     if n == 0:
         empty = np.zeros((0, 0), dtype=np.float32)
         return NetworkOutputs(empty, empty, empty, np.zeros(0, dtype=np.float32), empty)
     encoded = tokenizer.encode(texts, contexts)
     order = sorted(range(n), key=lambda i: len(encoded[i].ids))
-    chunks: list[list[np.ndarray]] = []
-    for start in range(0, n, batch_size):
-        rows = order[start : start + batch_size]
+    if pool is not None and workers > 1:
+        batch_size = max(1, min(batch_size, math.ceil(n / workers)))
+
+    def run(rows: list[int]) -> list[np.ndarray]:
         width = max(len(encoded[i].ids) for i in rows)
         ids = np.full((len(rows), width), tokenizer.pad_id, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -84,7 +92,12 @@ def run_network(
             ids[r, :length] = encoded[i].ids
             mask[r, :length] = 1
             types[r, :length] = encoded[i].type_ids
-        chunks.append(list(forward(ids, mask, types)))
+        return list(forward(ids, mask, types))
+
+    batches = [order[start : start + batch_size] for start in range(0, n, batch_size)]
+    chunks: list[list[np.ndarray]] = []
+    for rows, outputs in zip(batches, (pool.map(run, batches) if pool is not None else map(run, batches)), strict=True):
+        chunks.append(outputs)
         if progress is not None:
             progress(len(rows))
     inverse = np.argsort(np.asarray(order))  # sorted position of each input row

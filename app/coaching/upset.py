@@ -11,6 +11,7 @@ from models.classifier import EmotionPrediction
 from models.labels import UPSET_STATES as MODEL_UPSET_STATES
 
 UPSET_STATES = frozenset(MODEL_UPSET_STATES)
+THANKS = frozenset({"gratitude", "relief"})  # GoEmotions labels of a customer thanking or relieved
 CONFIDENT = 0.4  # a model state counts from this probability (below it the reading is a guess)
 SATISFIED = 0.5  # "thanks, that's sorted" counts as settling everything from this probability
 
@@ -26,8 +27,12 @@ def is_upset(
     for recall at high precision), a state the customer's words imply where the model read calm
     (`read_state`), or a cue that makes a customer upset by itself (frameworks/cues.yaml `upset`;
     shouting counts only as capitals, not as '!!'). Without a model reading, a confident upset state."""
+    kinds = {cue.kind for cue in cues}
     if prediction is not None:
-        if prediction.upset.upset:
+        # Thanks or relief ("fine. thanks i guess", "ok thank you, that will really help") is a
+        # customer settling, however flat the model reads it: upset then needs an upset cue too.
+        thanking = "settled" in kinds or bool(THANKS & set(prediction.labels))
+        if prediction.upset.upset and not thanking:
             return True
     elif state.label in UPSET_STATES and confident_state(state):
         return True

@@ -232,7 +232,7 @@ def test_a_trained_head_is_remembered_and_new_examples_retrain(tmp_path: Path):
     assert len(calls) > 1 and len(list(tmp_path.glob("head-*.npz"))) == 2
 
 
-def _prediction(state_label: str, upset: bool, emotions: dict[str, float] | None = None):
+def _prediction(state_label: str, upset: bool, emotions: dict[str, float] | None = None, labels=()):
     """An emotion-model reading set by hand: the state, and the calibrated upset decision."""
     from models.classifier import EmotionPrediction, Scored, Upset
     from models.labels import CUSTOMER_STATES
@@ -241,7 +241,7 @@ def _prediction(state_label: str, upset: bool, emotions: dict[str, float] | None
     return EmotionPrediction(
         text="",
         emotions=emotions or {},
-        labels=[],
+        labels=list(labels),
         sentiment=Scored("neutral", {"negative": 0.1, "neutral": 0.8, "positive": 0.1}),
         customer_state=Scored(state_label, scores),
         upset=Upset(probability=0.9 if upset else 0.1, upset=upset, threshold=0.6),
@@ -272,3 +272,14 @@ def test_upset_is_the_calibrated_upset_decision_not_the_state_label():
     assert not is_upset(frustrated, [], LIBRARY, _prediction("frustration", upset=False))
     assert is_upset(neutral, [], LIBRARY, _prediction("neutral", upset=True))
     assert is_upset(frustrated, [], LIBRARY)  # no model reading (a fake context): the confident state
+
+
+def test_a_customer_who_thanks_is_not_upset_on_the_models_word_alone():
+    from app.coaching.analysis import Cue, Span
+    from app.coaching.upset import is_upset
+
+    flat = ScoredLabel(label="disappointment", scores={"disappointment": 0.7})
+    thanks = _prediction("disappointment", upset=True, labels=["gratitude"])
+    assert not is_upset(flat, [], LIBRARY, thanks)  # "fine. thanks i guess"
+    abuse = Cue(kind="abuse", span=Span(start=0, end=7, text="useless"), reason="abusive language")
+    assert is_upset(flat, [abuse], LIBRARY, thanks)  # "thanks for nothing, useless lot"

@@ -128,3 +128,18 @@ def test_serving_path_imports_neither_torch_nor_transformers_once_exported(tiny_
     assert second.stderr.strip().splitlines()[-1] == "[]"
     assert json.loads(second.stdout) == json.loads(first.stdout)  # the same reading, with or without torch
     assert set(json.loads(second.stdout)["upset"]) == {"probability", "upset", "threshold"}
+
+
+def test_batches_run_side_by_side_give_the_same_readings(tiny_classifier: EmotionClassifier):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from models.inference import run_network
+
+    texts = [f"order {i} is late, this is the {i}th time" * (1 + i % 3) for i in range(37)]
+    alone = run_network(tiny_classifier.forward, tiny_classifier.tokenizer, texts, batch_size=8)
+    with ThreadPoolExecutor(2) as pool:
+        side = run_network(
+            tiny_classifier.forward, tiny_classifier.tokenizer, texts, batch_size=8, pool=pool, workers=2
+        )
+    np.testing.assert_allclose(side.emotions, alone.emotions, atol=1e-5)
+    np.testing.assert_allclose(side.upset_logits, alone.upset_logits, atol=1e-5)

@@ -18,6 +18,9 @@ from app.coaching.state import ConversationState
 
 NONE = "none"
 MIN_PROBABILITY = 0.65  # a wrong cue costs more than a missed one: shown only when the head is sure
+# An alert (abuse, escalation, churn) changes what the agent must do next (set a boundary, hand over):
+# by meaning alone it needs a surer head ("Are you serious." read 0.76 abuse); its patterns are exact.
+ALERT_MIN_PROBABILITY = 0.85
 # ...or when the sentence is surely *some* upset cue ("I'm stuck at the airport with two kids" is
 # worry, churn or complaint, but surely upset).
 MIN_CUE_MASS = 0.8
@@ -52,6 +55,7 @@ class CuesByMeaningDetector:
         alert = np.array(
             [k in self.definitions and self.definitions[k].severity == "alert" for k in labels], dtype=bool
         )
+        self.alert = alert
         self.soft = self.upset & ~alert
 
     def run(self, context: TurnContext, state: ConversationState) -> list[Cue]:
@@ -59,11 +63,12 @@ class CuesByMeaningDetector:
             return []
         seen = context.cue_kinds()
         found: list[Cue] = []
-        labels, upset, soft = self.classifier.labels, self.upset, self.soft
+        labels, upset, soft, alert = self.classifier.labels, self.upset, self.soft, self.alert
         positive = context.prediction is not None and context.prediction.sentiment.label == "positive"
         for i, row in enumerate(self.classifier.probabilities(context.vectors)):
             j = int(row.argmax())
-            sure = labels[j] != NONE and row[j] >= self.min_probability
+            floor = ALERT_MIN_PROBABILITY if alert[j] else self.min_probability
+            sure = labels[j] != NONE and row[j] >= max(floor, self.min_probability)
             if not sure and upset.any() and not positive:
                 # The upset cues share the probability between them: a sentence surely *some* upset
                 # cue is shown as the likeliest one (never an alert: those need the head to be sure).
