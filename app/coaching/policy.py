@@ -65,8 +65,12 @@ def cards(state: ConversationState, library: CoachingLibrary, conditions: set[st
         owed = state.ledger.open.get(rule.obligation)
         if owed is None or len(out) == MAX_CARDS:
             continue
-        if rule.obligation == "resolution" and (state.ledger.owes("empathy") or state.ledger.owes("apology")):
-            continue  # L.E.A.R.N. in order: the fix is offered once the feeling is acknowledged
+        if rule.obligation in {"resolution", "answer"} and (
+            state.ledger.owes("empathy") or state.ledger.owes("apology")
+        ):
+            # L.E.A.R.N. in order: the fix, or the answer to an upset customer's question, comes once
+            # the feeling is acknowledged (a solution before empathy is one of the seeds' mistakes).
+            continue
         framework_id, step_id, move = rule.card(state, owed)
         if move in moves or framework_id not in library.frameworks:
             continue

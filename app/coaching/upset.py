@@ -20,6 +20,12 @@ def confident_state(state: ScoredLabel) -> bool:
     return state.source == "cues" or state.score >= CONFIDENT
 
 
+def thanks(prediction: EmotionPrediction, cues: Iterable[Cue]) -> bool:
+    """Thanks or relief ("fine. thanks i guess", "ok thank you, that will really help"): a customer
+    settling, however flat the model reads it; upset then needs an upset cue in their words too."""
+    return bool(THANKS & set(prediction.labels)) or any(cue.kind == "settled" for cue in cues)
+
+
 def is_upset(
     state: ScoredLabel, cues: Iterable[Cue], library: CoachingLibrary, prediction: EmotionPrediction | None = None
 ) -> bool:
@@ -27,12 +33,8 @@ def is_upset(
     for recall at high precision), a state the customer's words imply where the model read calm
     (`read_state`), or a cue that makes a customer upset by itself (frameworks/cues.yaml `upset`;
     shouting counts only as capitals, not as '!!'). Without a model reading, a confident upset state."""
-    kinds = {cue.kind for cue in cues}
     if prediction is not None:
-        # Thanks or relief ("fine. thanks i guess", "ok thank you, that will really help") is a
-        # customer settling, however flat the model reads it: upset then needs an upset cue too.
-        thanking = "settled" in kinds or bool(THANKS & set(prediction.labels))
-        if prediction.upset.upset and not thanking:
+        if prediction.upset.upset and not thanks(prediction, cues):
             return True
     elif state.label in UPSET_STATES and confident_state(state):
         return True

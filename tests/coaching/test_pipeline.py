@@ -283,3 +283,15 @@ def test_a_customer_who_thanks_is_not_upset_on_the_models_word_alone():
     assert not is_upset(flat, [], LIBRARY, thanks)  # "fine. thanks i guess"
     abuse = Cue(kind="abuse", span=Span(start=0, end=7, text="useless"), reason="abusive language")
     assert is_upset(flat, [abuse], LIBRARY, thanks)  # "thanks for nothing, useless lot"
+
+
+def test_an_upset_customers_question_waits_for_the_acknowledgement():
+    state = ConversationState("c")
+    _customer(
+        state, "My flight got cancelled and I'm stuck here with two kids. What do I do now?", "anxiety", fault="unknown"
+    )
+    assert state.ledger.owes("empathy") and state.ledger.owes("answer")
+    assert [c.step for c in policy.cards(state, LIBRARY, set())] == ["empathize"]  # not "resolve" beside it
+    agent = fake_context(state, "agent", "That sounds really stressful, I'm so sorry.", [("acknowledge_feeling",)])
+    obligations.agent_turn(agent, state)
+    assert "resolve" in [c.step for c in policy.cards(state, LIBRARY, set())]  # now the answer is due

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from app.coaching.detectors.base import Detector, Need, Role
-from app.coaching.detectors.cues_by_meaning import CuesByMeaningDetector
+from app.coaching.detectors.cues_by_meaning import CuesByMeaningDetector, support_chat_examples
 from app.coaching.detectors.customer_state import CustomerStateDetector
 from app.coaching.detectors.jargon import JargonDetector
 from app.coaching.detectors.phrase_cues import PhraseCueDetector
@@ -42,7 +42,7 @@ def default_pipeline(
 ) -> list[Detector]:
     return [
         PhraseCueDetector(library, encode),
-        CuesByMeaningDetector(library, encode, cache_dir=cache_dir),
+        CuesByMeaningDetector(library, encode, cache_dir=cache_dir, extra_examples=support_chat_examples()),
         ShoutingDetector(),
         RepeatedQuestionDetector(),
         RetoldStoryDetector(),

@@ -1,11 +1,12 @@
 """Customer cues by meaning: a logistic head over the sentence vectors, trained from labelled
-customer sentences kept as data (frameworks/cue_examples.yaml, a tenant's files merged in).
+customer sentences kept as data (frameworks/cue_examples.yaml, a tenant's files merged in, and
+the one-sentence turns of our support chats' train split, models/support_chats).
 Catches what no pattern lists: sarcasm, churn to a named competitor, terse or machine-translated
 complaints, worry about money or health. A cue the patterns already found is not repeated."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +41,13 @@ class CuesByMeaningDetector:
         encode: Callable[[Sequence[str]], np.ndarray],
         min_probability: float = MIN_PROBABILITY,
         cache_dir: Path | None = None,
+        extra_examples: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.definitions = library.cue_definitions
-        examples = {k: v for k, v in library.customer_cue_examples.items() if k == NONE or k in self.definitions}
+        merged: dict[str, list[str]] = {k: list(v) for k, v in library.customer_cue_examples.items()}
+        for kind, sentences in (extra_examples or {}).items():
+            merged.setdefault(kind, []).extend(sentences)
+        examples = {k: v for k, v in merged.items() if k == NONE or k in self.definitions}
         self.classifier = (
             SentenceClassifier.train_cached(examples, encode, negative=NONE, cache_dir=cache_dir)
             if len(examples) > 1 and NONE in examples
@@ -85,3 +90,20 @@ class CuesByMeaningDetector:
             reason = f"{cue.reason} (by meaning, {row[j]:.2f})"
             found.append(Cue(kind=kind, span=context.sentences[i], reason=reason, severity=cue.severity))
         return found
+
+
+def support_chat_examples(split: str = "train") -> dict[str, list[str]]:
+    """Cue examples from our support chats (models/support_chats): each customer turn of one
+    sentence with exactly one cue this head knows (or none at all: "none"). Turn-level labels fit a
+    sentence only when the turn is one sentence; `question` is the neutral state's cue, not the head's."""
+    from app.coaching.text import split_sentences
+    from models.support_data import read_support_turns
+
+    out: dict[str, list[str]] = {}
+    for turn in read_support_turns(split=split):
+        if len(split_sentences(turn.text)) != 1:
+            continue
+        kinds = [c for c in turn.cues if c != "question"]
+        if len(kinds) <= 1:
+            out.setdefault(kinds[0] if kinds else NONE, []).append(turn.text)
+    return out

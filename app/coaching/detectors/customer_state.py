@@ -9,7 +9,7 @@ from app.coaching.analysis import Cue, Span
 from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.state import ConversationState
-from app.coaching.upset import UPSET_STATES, confident_state, read_state
+from app.coaching.upset import UPSET_STATES, confident_state, read_state, thanks
 
 
 class CustomerStateDetector:
@@ -36,6 +36,8 @@ class CustomerStateDetector:
             return [_question(context, asked[0])] if asked and not prediction.upset.upset else []
         if label == "satisfied":
             return []
+        if label in UPSET_STATES and context.state.source == "model" and thanks(prediction, context.cues):
+            return []  # a customer thanking is settling ("fine. thanks i guess"): no upset state to name
         severity = "alert" if label == "anger" else "warn" if label in UPSET_STATES else "info"
         if context.state.source == "cues":
             reason = f"customer's words: {context.state.reason}"
