@@ -90,19 +90,14 @@ def _bench_ours(model: Path, backend: str, single: list[str], batch: list[str]) 
 
 
 def _bench_peer(model: Path, single: list[str], batch: list[str]) -> dict:
-    import torch
-    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaForSequenceClassification, pipeline
+    from transformers import pipeline
 
-    tokenizer = PreTrainedTokenizerFast.from_pretrained(str(model))
-    config = RobertaConfig(
-        vocab_size=tokenizer.vocab_size,
-        num_labels=28,
-        problem_type="multi_label_classification",
-        pad_token_id=tokenizer.pad_token_id,
-    )  # roberta-base shape: 12 x 768
-    torch.manual_seed(0)
-    peer_model = RobertaForSequenceClassification(config).eval()
-    classify = pipeline("text-classification", model=peer_model, tokenizer=tokenizer, top_k=None, device="cpu")
+    from eval.peer import ensure_peer_model
+    from models.onnx_backend import cache_dir
+
+    peer_dir = ensure_peer_model(cache_dir() / "peer-roberta-base-random", model)
+    classify = pipeline("text-classification", model=str(peer_dir), top_k=None, device="cpu")
+    peer_model = classify.model
     return {
         "description": "transformers pipeline('text-classification', top_k=None), roberta-base shape "
         "(12 layers, hidden 768, 28 labels), random weights; batch run with batch_size=32",

@@ -6,7 +6,7 @@ the calibration; test (two domains never trained on) was held back until the end
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 import numpy as np
 
@@ -14,25 +14,13 @@ from eval.common import single_label_report, upset_report, vader_sentiment, vade
 from models.calibration import expected_calibration_error, reliability_table
 from models.classifier import EmotionClassifier
 from models.labels import CUSTOMER_STATES
-from models.support_data import SUPPORT_CHATS, read_chat_file, read_support_turns
+from models.support_data import SUPPORT_CHATS, CueName, read_chat_file, read_support_turns
 
 if TYPE_CHECKING:
     from app.coaching.engine import CoachingEngine
 
-# The customer cues the engine names (frameworks/cues.yaml) that the chats' gold also uses.
-SCORED_CUES = (
-    "complaint",
-    "churn",
-    "repeat_story",
-    "waiting",
-    "escalation",
-    "abuse",
-    "sarcasm",
-    "worry",
-    "disappointment",
-    "settled",
-    "question",
-)
+# Every cue the chats' gold uses (the engine names them all; `question` is the neutral state's).
+SCORED_CUES: tuple[str, ...] = get_args(CueName)
 
 
 def evaluate_support(classifier: EmotionClassifier, directory: Path = SUPPORT_CHATS, splits=("dev", "test")) -> dict:

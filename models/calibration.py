@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from models.artifact import UpsetCalibration
-from models.inference import Forward, run_network, sigmoid
+from models.inference import Forward, NetworkOutputs, run_network, sigmoid
 from models.support_data import LabelledTurn
 from models.tokenizer import TextTokenizer
 
@@ -74,24 +74,25 @@ def choose_threshold(probs: np.ndarray, truth: np.ndarray, precision_floor: floa
     return float(max(scored, key=lambda row: (row[3], -row[0]))[0])
 
 
-def upset_logits(
+def turn_outputs(
     forward: Forward, tokens: TextTokenizer, turns: Sequence[LabelledTurn], *, context: bool
-) -> np.ndarray:
-    outputs = run_network(
+) -> NetworkOutputs:
+    """The network's outputs for labelled support turns (with the agent turn before each when the
+    network reads pairs)."""
+    return run_network(
         forward,
         tokens,
         [t.text for t in turns],
         contexts=[t.previous for t in turns] if context else None,
         batch_size=128,
     )
-    return outputs.upset_logits
 
 
 def calibrate_upset(
     forward: Forward, tokens: TextTokenizer, dev: Sequence[LabelledTurn], *, context: bool
 ) -> UpsetCalibration:
     """Temperature and threshold for the upset head, fitted on the support dev turns."""
-    logits = upset_logits(forward, tokens, dev, context=context)
+    logits = turn_outputs(forward, tokens, dev, context=context).upset_logits
     truth = np.array([t.upset for t in dev], dtype=np.float64)
     temperature = fit_temperature(logits, truth)
     raw = sigmoid(logits)

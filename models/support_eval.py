@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import f1_score, roc_auc_score
 
-from models.calibration import precision_recall
-from models.inference import Forward, run_network, sigmoid
+from models.calibration import precision_recall, turn_outputs
+from models.inference import Forward, sigmoid
 from models.labels import CUSTOMER_STATES
 from models.support_data import LabelledTurn
 from models.tokenizer import TextTokenizer
@@ -26,13 +26,7 @@ def support_figures(
     forward: Forward, tokens: TextTokenizer, turns: Sequence[LabelledTurn], *, context: bool
 ) -> dict[str, Any]:
     """State macro-F1 and upset F1 at 0.5 of the raw head (before calibration), and its AUC."""
-    outputs = run_network(
-        forward,
-        tokens,
-        [t.text for t in turns],
-        contexts=[t.previous for t in turns] if context else None,
-        batch_size=128,
-    )
+    outputs = turn_outputs(forward, tokens, turns, context=context)
     predicted = [CUSTOMER_STATES[i] for i in outputs.state.argmax(1)]
     gold = [t.state for t in turns]
     truth = np.array([t.upset for t in turns])
