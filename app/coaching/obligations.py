@@ -37,7 +37,9 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
     kinds = context.cue_kinds()
     new_cues = kinds - state.cues_seen
     upset = is_upset(context.state, context.cues, library, context.prediction)
-    carried = not upset and carries_over(state.upset, context.state, context.sentiment)
+    # A flat reply ("Gemma Rowe, 30/07/1979") keeps an upset customer upset while their feeling is still
+    # unacknowledged; once the agent has acknowledged it, a flat reply is taken at its word (calm).
+    carried = not upset and ledger.owes("empathy") and carries_over(state.upset, context.state, context.sentiment)
     state.upset = upset or carried
     state.cues_seen |= kinds
     if is_settled(context.state, upset, context.sentiment) or ("settled" in kinds and not upset):

@@ -295,3 +295,14 @@ def test_an_upset_customers_question_waits_for_the_acknowledgement():
     agent = fake_context(state, "agent", "That sounds really stressful, I'm so sorry.", [("acknowledge_feeling",)])
     obligations.agent_turn(agent, state)
     assert "resolve" in [c.step for c in policy.cards(state, LIBRARY, set())]  # now the answer is due
+
+
+def test_a_flat_reply_carries_upset_only_while_the_feeling_is_unacknowledged():
+    state = ConversationState("c")
+    _customer(state, "You cut off my internet AGAIN, I work from home!", "anger")
+    _customer(state, "Gemma Rowe, 30/07/1979", "neutral")
+    assert state.upset and state.ledger.owes("empathy")  # still upset: nobody has acknowledged it
+    agent = fake_context(state, "agent", "I'm so sorry, losing your connection while working is awful.", [("apology",)])
+    obligations.agent_turn(agent, state)
+    _customer(state, "account 4471-22", "neutral")
+    assert not state.upset  # acknowledged, and now a calm reply is taken at its word
