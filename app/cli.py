@@ -211,6 +211,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "COACHLINE_BACKEND": args.backend,
         "COACHLINE_THREADS": args.threads,
         "COACHLINE_DATABASE_URL": args.database_url,
+        "COACHLINE_HOST": args.host,  # the demo is on by default only on loopback
     }
     os.environ.update({name: str(value) for name, value in overrides.items() if value is not None})
     if args.workers > 1 and "COACHLINE_THREADS" not in os.environ:
@@ -245,12 +246,20 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
     from app.settings import get_settings
     from app.storage.database import make_engine, session_scope, upgrade
-    from app.tenants.service import create_key, revoke_key, set_pii_mode
+    from app.tenants.service import create_key, revoke_key, set_origins, set_pii_mode
 
     url = args.database_url or get_settings().database_url
     upgrade(url)
     engine = make_engine(url)
     with session_scope(sessionmaker(engine)) as session:
+        if args.action == "origins":
+            try:
+                origins = set_origins(session, args.tenant, args.add or [], args.remove or [])
+            except (LookupError, ValueError) as exc:
+                print(f"coach keys origins: {exc}", file=sys.stderr)
+                return 2
+            print(f"tenant {args.tenant}: pages may use its browser tokens from: {' '.join(origins) or '(none)'}")
+            return 0
         if args.action == "pii":
             set_pii_mode(session, args.tenant, args.mode)
             print(f"tenant {args.tenant}: PII mode {args.mode} for turns stored from now on")
@@ -365,7 +374,13 @@ def build_parser() -> argparse.ArgumentParser:
     pii = key_actions.add_parser("pii", help="set a tenant's PII mode: off, redact (<EMAIL>) or mask (****)")
     pii.add_argument("--tenant", required=True)
     pii.add_argument("mode", choices=("off", "redact", "mask"))
-    for action in (create, revoke, pii):
+    origins = key_actions.add_parser(
+        "origins", help="web origins whose pages may use a tenant's browser tokens (CORS); none by default"
+    )
+    origins.add_argument("--tenant", required=True)
+    origins.add_argument("--add", action="append", metavar="ORIGIN", help="e.g. https://chat.example.com; repeatable")
+    origins.add_argument("--remove", action="append", metavar="ORIGIN")
+    for action in (create, revoke, pii, origins):
         action.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
     keys.set_defaults(func=cmd_keys)
 

@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
-from app.api import analyze, conversations, health
+from app.api import analyze, conversations, health, pages, tokens
+from app.api.cors import TenantOriginsCORS
 from app.api.errors import register_exception_handlers
 from app.api.ratelimit import RateLimiter
 from app.batching import MicroBatcher
@@ -19,7 +21,8 @@ from app.conversations.feed import TurnFeed
 from app.conversations.live import LiveCoach
 from app.metrics import BATCH_SIZE, MetricsMiddleware
 from app.settings import Settings, get_settings
-from app.tenants.service import KeyCache
+from app.tenants.service import AllowedOrigins, KeyCache
+from app.tokens.service import TokenSigner
 from models.runtime import limit_blas_threads
 
 logger = logging.getLogger(__name__)
@@ -45,6 +48,23 @@ async def _sync_macros(live: LiveCoach, interval_s: float) -> None:
             logger.warning("macro sync failed; retrying in %.0f s", interval_s, exc_info=True)
 
 
+def _shared_secret(app: FastAPI) -> str:
+    from app.storage.database import session_scope
+    from app.tokens.service import shared_secret
+
+    with session_scope(app.state.sessions) as session:
+        return shared_secret(session)
+
+
+def _demo_tenant(app: FastAPI):
+    from app.api.pages import DEMO_TENANT
+    from app.storage.database import session_scope
+    from app.tenants.service import get_or_create_tenant
+
+    with session_scope(app.state.sessions) as session:
+        return get_or_create_tenant(session, DEMO_TENANT)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -60,6 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.coach = coach = build_coach(settings)
         app.state.redactor = Redactor()
         app.state.key_cache = KeyCache(settings.key_cache_seconds)
+        app.state.token_signer = TokenSigner(settings.token_secret or await asyncio.to_thread(_shared_secret, app))
+        app.state.allowed_origins = AllowedOrigins(app.state.sessions, ttl_s=settings.key_cache_seconds)
+        if settings.demo_enabled:
+            app.state.demo_tenant = await asyncio.to_thread(_demo_tenant, app)
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage)
         app.state.batcher = batcher = MicroBatcher(
             lambda turns: LiveCoach.warm(coach, turns),
@@ -87,8 +111,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(TenantOriginsCORS)
     register_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(analyze.router)
     app.include_router(conversations.router)
+    app.include_router(tokens.router)
+    app.include_router(pages.router)
+    if settings.demo_enabled:
+        app.include_router(pages.demo_router)
+    app.mount("/widget", StaticFiles(directory=pages.STATIC), name="widget")
     return app

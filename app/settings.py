@@ -57,6 +57,24 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(
         None, description="where trained agent-move and customer-cue heads are remembered (default ~/.cache/coachline)"
     )
+    host: str = Field(
+        "127.0.0.1", description="the address `coach serve` binds (it sets this); decides the demo's default"
+    )
+    demo: bool | None = Field(
+        None,
+        description="serve /demo with a demo tenant (conversations demo-*) and tokens for it without a key; "
+        "default: on when bound to loopback, off otherwise",
+    )
+    token_secret: str | None = Field(
+        None, description="signs browser tokens; default: a random secret kept in the database (shared by workers)"
+    )
+    token_ttl_seconds: int = Field(900, ge=30, le=86400, description="default lifetime of a browser token")
+
+    @property
+    def demo_enabled(self) -> bool:
+        if self.demo is not None:
+            return self.demo
+        return self.host in {"127.0.0.1", "localhost", "::1"} or self.host.startswith("127.")
 
 
 @lru_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -14,10 +15,10 @@ from app.api.deps import (
     CoachingTenantDep,
     FeedDep,
     LiveDep,
-    RateLimiterDep,
     SettingsDep,
     TenantDep,
-    authenticate_websocket,
+    ViewerTenantDep,
+    viewer_tenant,
     websocket_credentials,
 )
 from app.api.errors import ApiError
@@ -106,7 +107,7 @@ async def add_turn(
 
 
 @router.get("/{conversation_id}", summary="Turns with analyses, sentiment trajectory, L.E.A.R.N. coverage")
-async def get_conversation(conversation_id: ConversationId, tenant: TenantDep, live: LiveDep) -> dict:
+async def get_conversation(conversation_id: ConversationId, tenant: ViewerTenantDep, live: LiveDep) -> dict:
     return await live.conversation(tenant, conversation_id)  # ConversationNotFound -> 404 (app/api/errors.py)
 
 
@@ -116,7 +117,7 @@ async def get_conversation(conversation_id: ConversationId, tenant: TenantDep, l
     summary="Check an agent's draft before it is sent; stores nothing",
 )
 async def check_draft(
-    conversation_id: ConversationId, body: DraftIn, tenant: TenantDep, live: LiveDep, settings: SettingsDep
+    conversation_id: ConversationId, body: DraftIn, tenant: ViewerTenantDep, live: LiveDep, settings: SettingsDep
 ) -> TurnAnalysis:
     _check_size(body.text, settings)
     return await live.draft(tenant, conversation_id, body.text)
@@ -125,6 +126,9 @@ async def check_draft(
 @router.get("/{conversation_id}/handoff", summary="Warm-transfer summary for the next agent")
 async def handoff(conversation_id: ConversationId, tenant: TenantDep, live: LiveDep) -> dict:
     return await live.handoff(tenant, conversation_id)
+
+
+WS_AUTH_HINT = "send 'Authorization: Bearer <key>' or subprotocols ['coachline.bearer', <browser token or live key>]"
 
 
 async def _until_disconnect(websocket: WebSocket) -> None:
@@ -136,38 +140,35 @@ async def _until_disconnect(websocket: WebSocket) -> None:
 async def stream(
     websocket: WebSocket,
     conversation_id: ConversationId,
-    rate_limiter: RateLimiterDep,
     feed: FeedDep,
     after: Annotated[int, Query(ge=-1, description="send stored turns with seq above this")] = -1,
 ) -> None:
     """Every turn stored in this conversation (first those after `after`, then each new one, from
     any worker, API or webhook) with its analysis and suggestions, as JSON messages. Authenticate
     with `Authorization: Bearer <key>` or, from a browser, subprotocols ["coachline.bearer", key].
-    Closes with 4401 (no or bad key) or 4429 (rate limited), the reason saying what to fix."""
+    A browser token for this conversation works too. Closes with 4401 (no, bad or expired credentials),
+    4403 (a token for another conversation, or an origin its tenant does not allow) or 4429 (rate
+    limited), the reason saying what to fix."""
     secret, subprotocol = websocket_credentials(websocket)
-    key = await authenticate_websocket(websocket, secret) if secret else None
     await websocket.accept(subprotocol=subprotocol)
-    if key is None:
-        reason = (
-            "send 'Authorization: Bearer <key>' or subprotocols "
-            "['coachline.bearer', <key>] with a live key (coach keys create)"
-        )
-        await websocket.close(code=4401, reason=reason)
-        return
     try:
-        rate_limiter.check(key.id)
+        tenant = await viewer_tenant(websocket, secret, conversation_id)
     except ApiError as exc:
-        await websocket.close(code=4429, reason=exc.message[:120])
+        # 4401: no, bad or expired credentials (refresh and reconnect); 4403: not for this
+        # conversation or origin; 4429: rate limited. The reason says what to do (123 bytes at most).
+        code = {401: 4401, 403: 4403, 429: 4429}.get(exc.status, 4400)
+        reason = exc.message if exc.status != 401 or exc.code == "token_expired" else WS_AUTH_HINT
+        await websocket.close(code=code, reason=reason.encode()[:123].decode(errors="ignore"))
         return
     await websocket.send_json({"type": "subscribed", "conversation_id": conversation_id, "after": after})
-    turns = feed.subscribe(key.tenant_id, conversation_id, after)
+    turns = feed.subscribe(tenant.id, conversation_id, after)
     disconnected = asyncio.create_task(_until_disconnect(websocket))
+    next_turn: asyncio.Future | None = None
     try:
         while True:
             next_turn = asyncio.ensure_future(anext(turns))
             done, _ = await asyncio.wait({next_turn, disconnected}, return_when=asyncio.FIRST_COMPLETED)
             if next_turn not in done:
-                next_turn.cancel()
                 break
             await websocket.send_json(jsonable_encoder(next_turn.result()))
             STREAMED_TURNS.inc()
@@ -175,4 +176,10 @@ async def stream(
         pass
     finally:
         disconnected.cancel()
+        if next_turn is not None and not next_turn.done():
+            # The pending read must finish being cancelled before the generator can be closed
+            # (closing it while it runs raised "aclose(): asynchronous generator is already running").
+            next_turn.cancel()
+            with suppress(asyncio.CancelledError, StopAsyncIteration):
+                await next_turn
         await turns.aclose()

@@ -26,6 +26,8 @@ from app.settings import Settings
 from app.storage.database import session_scope
 from app.tenants.models import ApiKey, Tenant
 from app.tenants.service import authenticate
+from app.tokens.service import PREFIX as TOKEN_PREFIX
+from app.tokens.service import BrowserToken, TokenError, TokenSigner
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -81,6 +83,13 @@ async def get_api_key(
 ) -> ApiKey:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send 'Authorization: Bearer <key>' (create one: coach keys create)")
+    if credentials.credentials.startswith(TOKEN_PREFIX):
+        raise ApiError(
+            403,
+            "browser_token_not_allowed",
+            "a browser token only reads, streams and checks drafts of its conversation; "
+            "this call needs the tenant key, from your backend",
+        )
     key = await _live_key(request.app.state, credentials.credentials)
     if key is None:
         raise ApiError(
@@ -130,6 +139,91 @@ async def get_coaching_tenant(key: ApiKeyDep) -> Tenant:
 
 TenantDep = Annotated[Tenant, Depends(get_tenant)]
 CoachingTenantDep = Annotated[Tenant, Depends(get_coaching_tenant)]
+
+
+async def get_token_signer(connection: HTTPConnection) -> TokenSigner:
+    return connection.app.state.token_signer
+
+
+TokenSignerDep = Annotated[TokenSigner, Depends(get_token_signer)]
+
+
+async def get_demo_tenant(connection: HTTPConnection) -> Tenant:
+    return connection.app.state.demo_tenant
+
+
+DemoTenantDep = Annotated[Tenant, Depends(get_demo_tenant)]
+
+
+async def viewer_tenant(connection: HTTPConnection, secret: str | None, conversation_id: str) -> Tenant:
+    """Who may read, stream or check drafts of `conversation_id`: a tenant key, or a browser
+    token for this conversation used from an origin its tenant allows (or the service's own)."""
+    if secret is None:
+        raise ApiError(401, "unauthenticated", "send 'Authorization: Bearer <key or browser token>'")
+    state = connection.app.state
+    if not secret.startswith(TOKEN_PREFIX):
+        key = await _live_key(state, secret)
+        if key is None:
+            raise ApiError(
+                401, "invalid_key", "this API key is unknown or revoked; create a new one with coach keys create"
+            )
+        state.rate_limiter.check(key.id)
+        return key.tenant
+    try:
+        token = state.token_signer.loads(secret)
+    except TokenError as exc:
+        raise ApiError(401, exc.code, exc.message) from exc
+    if not token.covers(conversation_id):
+        raise ApiError(
+            403,
+            "token_out_of_scope",
+            f"this browser token is for conversation {token.conversation_id!r}"
+            f"{' (and ids starting so)' if token.prefix else ''}, not {conversation_id!r}: ask for a token for it",
+        )
+    tenant = await _token_tenant(state, token)
+    origin = connection.headers.get("origin")
+    if origin and origin != own_origin(connection) and origin not in tenant.origins():
+        raise ApiError(
+            403,
+            "origin_not_allowed",
+            f"pages on {origin} may not use tenant {tenant.id!r}'s tokens: allow the origin with "
+            f"`coach keys origins --tenant {tenant.id} --add {origin}`",
+        )
+    state.rate_limiter.check(f"token:{token.tenant_id}:{conversation_id}")
+    return tenant
+
+
+def own_origin(connection: HTTPConnection) -> str:
+    """This service's own origin as the browser saw it (scheme://host[:port])."""
+    scheme = {"ws": "http", "wss": "https"}.get(connection.url.scheme, connection.url.scheme)
+    return f"{scheme}://{connection.headers.get('host', connection.url.netloc)}"
+
+
+async def _token_tenant(state: Any, token: BrowserToken) -> Tenant:
+    cached = state.key_cache.get(f"tenant:{token.tenant_id}")
+    if cached is not None:
+        return cached
+    tenant = await asyncio.to_thread(_load_tenant, state.sessions, token.tenant_id)
+    if tenant is None:
+        raise ApiError(401, "invalid_token", f"tenant {token.tenant_id!r} no longer exists")
+    state.key_cache.put(f"tenant:{token.tenant_id}", tenant)
+    return tenant
+
+
+def _load_tenant(sessions: sessionmaker[Session], tenant_id: str) -> Tenant | None:
+    with session_scope(sessions) as session:
+        return session.get(Tenant, tenant_id)
+
+
+async def get_viewer_tenant(
+    request: Request,
+    conversation_id: str,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Tenant:
+    return await viewer_tenant(request, credentials.credentials if credentials else None, conversation_id)
+
+
+ViewerTenantDep = Annotated[Tenant, Depends(get_viewer_tenant)]
 
 
 BEARER_SUBPROTOCOL = "coachline.bearer"  # browsers can't set headers on WebSockets: ["coachline.bearer", key]

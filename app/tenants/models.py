@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.storage.database import Base
@@ -15,8 +15,13 @@ def utcnow() -> datetime:
 class Tenant(Base):
     __tablename__ = "tenants"
 
+    def origins(self) -> set[str]:
+        return set(self.allowed_origins.split()) if self.allowed_origins else set()
+
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     pii_mode: Mapped[str] = mapped_column(String(8), default="redact")
+    # Origins whose pages may call the API with this tenant's tokens (CORS), space-separated; none by default.
+    allowed_origins: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     keys: Mapped[list[ApiKey]] = relationship(back_populates="tenant")
 
@@ -34,3 +39,12 @@ class ApiKey(Base):
     # "coach": everything; "read": reads, drafts and stateless analysis, but adds no turns (QA dashboards).
     scope: Mapped[str] = mapped_column(String(16), default="coach")
     tenant: Mapped[Tenant] = relationship(back_populates="keys")
+
+
+class ServerSecret(Base):
+    """A secret every worker shares (the browser-token signing key), made once on first start."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -111,3 +111,47 @@ class KeyCache:
         if self._keys is not None:
             with self._lock:
                 self._keys[_hash(secret)] = key
+
+
+def set_origins(session: Session, tenant_id: str, add: list[str], remove: list[str]) -> list[str]:
+    """Change which web origins may use this tenant's browser tokens; returns the list now."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise LookupError(f"no tenant {tenant_id!r} (create one with coach keys create --tenant {tenant_id})")
+    origins = (tenant.origins() | {normalise_origin(o) for o in add}) - {normalise_origin(o) for o in remove}
+    tenant.allowed_origins = " ".join(sorted(origins))
+    session.commit()
+    return sorted(origins)
+
+
+def normalise_origin(origin: str) -> str:
+    """`https://Chat.Example.com/` -> `https://chat.example.com`; refuses anything but scheme://host[:port]."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"} or parts.query:
+        raise ValueError(f"{origin!r} is not an origin: give scheme://host[:port], e.g. https://chat.example.com")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+class AllowedOrigins:
+    """Every tenant's allowed origins together (a browser's CORS preflight names no tenant), read
+    from the database at most every `ttl_s` seconds."""
+
+    def __init__(self, sessions, ttl_s: float = 5.0, timer: Callable[[], float] = time.monotonic) -> None:
+        self.sessions, self.ttl_s, self.timer = sessions, ttl_s, timer
+        self._origins: frozenset[str] = frozenset()
+        self._read_at: float | None = None
+
+    def stale(self) -> bool:
+        return self._read_at is None or self.timer() - self._read_at >= self.ttl_s
+
+    def refresh(self) -> frozenset[str]:
+        with self.sessions() as session:
+            rows = session.scalars(select(Tenant.allowed_origins).where(Tenant.allowed_origins != "")).all()
+        self._origins = frozenset(o for row in rows for o in row.split())
+        self._read_at = self.timer()
+        return self._origins
+
+    def __contains__(self, origin: str) -> bool:
+        return origin in self._origins
