@@ -281,6 +281,41 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_integrations(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import sessionmaker
+
+    from app.settings import get_settings
+    from app.storage.database import make_engine, session_scope, upgrade
+    from app.webhooks.service import add_integration, list_integrations, remove_integration, rotate_secret
+
+    url = args.database_url or get_settings().database_url
+    upgrade(url)
+    with session_scope(sessionmaker(make_engine(url))) as session:
+        try:
+            if args.action == "add":
+                made = add_integration(session, args.tenant, args.platform, args.secret)
+                print(f"integration {made.id}: {made.platform} -> tenant {made.tenant_id}")
+                print(f"webhook URL: https://YOUR-HOST/v1/webhooks/{made.platform}?integration={made.id}")
+                print(f"signing secret (shown once; paste it into {made.platform}): {made.secret}")
+            elif args.action == "list":
+                for item in list_integrations(session, args.tenant):
+                    until = item.previous_valid_until
+                    rotating = f", previous secret valid until {until}" if item.previous_secret else ""
+                    since = f"{item.created_at:%Y-%m-%d}"
+                    print(f"{item.id}  {item.platform:<9} tenant {item.tenant_id}  since {since}{rotating}")
+            elif args.action == "rotate":
+                rotated = rotate_secret(session, args.integration)
+                print(f"integration {rotated.id}: the old secret stays valid until {rotated.previous_valid_until}")
+                print(f"new signing secret: {rotated.secret}")
+            else:
+                remove_integration(session, args.integration)
+                print(f"removed integration {args.integration}")
+        except (LookupError, ValueError) as exc:
+            print(f"coach integrations {args.action}: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from eval.load import add_arguments as add_load_arguments
 
@@ -383,6 +418,22 @@ def build_parser() -> argparse.ArgumentParser:
     for action in (create, revoke, pii, origins):
         action.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
     keys.set_defaults(func=cmd_keys)
+
+    integrations = sub.add_parser("integrations", help="webhook integrations: add, list, rotate, remove")
+    integration_actions = integrations.add_subparsers(dest="action", required=True)
+    add = integration_actions.add_parser("add", help="a platform's webhooks into a tenant (prints the secret last)")
+    add.add_argument("--tenant", required=True)
+    add.add_argument("--platform", required=True, choices=("generic", "zendesk", "intercom", "twilio"))
+    add.add_argument("--secret", help="the platform's own secret (Intercom client secret, Twilio auth token)")
+    listing = integration_actions.add_parser("list", help="integrations, all or one tenant's")
+    listing.add_argument("--tenant")
+    rotate = integration_actions.add_parser("rotate", help="a new secret; the old one stays valid for 24 h")
+    rotate.add_argument("integration")
+    remove = integration_actions.add_parser("remove", help="stop accepting an integration's webhooks")
+    remove.add_argument("integration")
+    for action in (add, listing, rotate, remove):
+        action.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
+    integrations.set_defaults(func=cmd_integrations)
 
     serve = sub.add_parser("serve", help="serve the coach")
     serve.add_argument("--host", default="127.0.0.1")

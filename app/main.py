@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
-from app.api import analyze, conversations, health, pages, tokens
+from app.api import analyze, conversations, health, pages, tokens, webhooks
 from app.api.cors import TenantOriginsCORS
 from app.api.errors import register_exception_handlers
 from app.api.ratelimit import RateLimiter
@@ -23,6 +23,7 @@ from app.metrics import BATCH_SIZE, MetricsMiddleware
 from app.settings import Settings, get_settings
 from app.tenants.service import AllowedOrigins, KeyCache
 from app.tokens.service import TokenSigner
+from app.webhooks.service import Inbox
 from models.runtime import limit_blas_threads
 
 logger = logging.getLogger(__name__)
@@ -95,7 +96,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.live = live = LiveCoach(coach, app.state.sessions, app.state.redactor, batcher, feed)
         await asyncio.to_thread(live.learn_stored_macros, settings.macro_warmup_turns)
         syncing = asyncio.create_task(_sync_macros(live, settings.macro_sync_seconds))
+        app.state.inbox = inbox = Inbox(app.state.sessions, live)
+        inboxing = asyncio.create_task(inbox.run()) if settings.webhook_inbox else None
         yield
+        if inboxing is not None:
+            inboxing.cancel()
+            with suppress(asyncio.CancelledError):
+                await inboxing
         syncing.cancel()
         with suppress(asyncio.CancelledError):
             await syncing
@@ -117,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analyze.router)
     app.include_router(conversations.router)
     app.include_router(tokens.router)
+    app.include_router(webhooks.router)
     app.include_router(pages.router)
     if settings.demo_enabled:
         app.include_router(pages.demo_router)

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         None, description="signs browser tokens; default: a random secret kept in the database (shared by workers)"
     )
     token_ttl_seconds: int = Field(900, ge=30, le=86400, description="default lifetime of a browser token")
+    webhook_inbox: bool = Field(
+        True, description="analyse acknowledged webhook events in this process (off: acknowledge and store only)"
+    )
 
     @property
     def demo_enabled(self) -> bool:

@@ -28,6 +28,7 @@ from app.tenants.models import ApiKey, Tenant
 from app.tenants.service import authenticate
 from app.tokens.service import PREFIX as TOKEN_PREFIX
 from app.tokens.service import BrowserToken, TokenError, TokenSigner
+from app.webhooks.service import Inbox
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -146,6 +147,18 @@ async def get_token_signer(connection: HTTPConnection) -> TokenSigner:
 
 
 TokenSignerDep = Annotated[TokenSigner, Depends(get_token_signer)]
+
+
+async def get_sessions(connection: HTTPConnection) -> sessionmaker[Session]:
+    return connection.app.state.sessions
+
+
+async def get_inbox(connection: HTTPConnection) -> Inbox:
+    return connection.app.state.inbox
+
+
+SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
+InboxDep = Annotated[Inbox, Depends(get_inbox)]
 
 
 async def get_demo_tenant(connection: HTTPConnection) -> Tenant:

@@ -5,6 +5,7 @@ from alembic import context
 from app.conversations import models as _conversations  # noqa: F401  (register tables)
 from app.storage.database import Base, make_engine
 from app.tenants import models as _tenants  # noqa: F401
+from app.webhooks import models as _webhooks  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata
