@@ -288,6 +288,9 @@ def cmd_integrations(args: argparse.Namespace) -> int:
     from app.storage.database import make_engine, session_scope, upgrade
     from app.webhooks.service import add_integration, list_integrations, remove_integration, rotate_secret
 
+    if args.action == "callbacks":
+        return _callbacks(args)
+
     url = args.database_url or get_settings().database_url
     upgrade(url)
     with session_scope(sessionmaker(make_engine(url))) as session:
@@ -312,6 +315,40 @@ def cmd_integrations(args: argparse.Namespace) -> int:
                 print(f"removed integration {args.integration}")
         except (LookupError, ValueError) as exc:
             print(f"coach integrations {args.action}: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def _callbacks(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import sessionmaker
+
+    from app.callbacks.service import add_callback, deliveries, list_callbacks, remove_callback, replay
+    from app.settings import get_settings
+    from app.storage.database import make_engine, session_scope, upgrade
+
+    url = args.database_url or get_settings().database_url
+    upgrade(url)
+    with session_scope(sessionmaker(make_engine(url))) as session:
+        try:
+            if args.callback_action == "add":
+                made = add_callback(session, args.tenant, args.url, args.filter)
+                print(f"callback {made.id}: {made.filter} turns of tenant {made.tenant_id} -> {made.url}")
+                print(f"signing secret (verify Coachline-Signature with it): {made.secret}")
+            elif args.callback_action == "list":
+                for item in list_callbacks(session, args.tenant):
+                    print(f"{item.id}  {item.filter:<5} tenant {item.tenant_id}  {item.url}")
+            elif args.callback_action == "remove":
+                remove_callback(session, args.callback)
+                print(f"removed callback {args.callback}")
+            elif args.callback_action == "replay":
+                print(f"{replay(session, args.callback)} dead events back in line")
+            else:
+                for d in deliveries(session, args.callback, args.limit):
+                    outcome = d.status_code if d.status_code is not None else d.error
+                    when = f"{d.at:%Y-%m-%d %H:%M:%S}"
+                    print(f"{when}  event {d.outbox_id}  try {d.attempt}  {outcome}  {d.latency_ms:.0f} ms")
+        except (LookupError, ValueError) as exc:
+            print(f"coach integrations callbacks {args.callback_action}: {exc}", file=sys.stderr)
             return 2
     return 0
 
@@ -431,7 +468,22 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("integration")
     remove = integration_actions.add_parser("remove", help="stop accepting an integration's webhooks")
     remove.add_argument("integration")
-    for action in (add, listing, rotate, remove):
+    callbacks = integration_actions.add_parser("callbacks", help="outbound callbacks: add, list, remove, replay, log")
+    callback_actions = callbacks.add_subparsers(dest="callback_action", required=True)
+    cb_add = callback_actions.add_parser("add", help="POST each analysed turn to a URL (prints its secret last)")
+    cb_add.add_argument("--tenant", required=True)
+    cb_add.add_argument("--url", required=True)
+    cb_add.add_argument("--filter", choices=("all", "flags", "cards"), default="all")
+    cb_list = callback_actions.add_parser("list")
+    cb_list.add_argument("--tenant")
+    cb_remove = callback_actions.add_parser("remove")
+    cb_remove.add_argument("callback")
+    cb_replay = callback_actions.add_parser("replay", help="put dead-lettered events back in line")
+    cb_replay.add_argument("--callback", help="only this callback's")
+    cb_log = callback_actions.add_parser("log", help="the latest delivery attempts")
+    cb_log.add_argument("callback")
+    cb_log.add_argument("--limit", type=int, default=50)
+    for action in (add, listing, rotate, remove, cb_add, cb_list, cb_remove, cb_replay, cb_log):
         action.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
     integrations.set_defaults(func=cmd_integrations)
 

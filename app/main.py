@@ -12,11 +12,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
-from app.api import analyze, conversations, health, pages, tokens, webhooks
+from app.api import analyze, callbacks, conversations, health, pages, tokens, webhooks
 from app.api.cors import TenantOriginsCORS
 from app.api.errors import register_exception_handlers
 from app.api.ratelimit import RateLimiter
 from app.batching import MicroBatcher
+from app.callbacks.service import Dispatcher, DispatchSettings, enqueue
 from app.conversations.feed import TurnFeed
 from app.conversations.live import LiveCoach
 from app.metrics import BATCH_SIZE, MetricsMiddleware
@@ -93,12 +94,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             on_batch=BATCH_SIZE.observe,
         )
         app.state.feed = feed = TurnFeed(app.state.sessions, poll_interval_s=settings.stream_poll_ms / 1000)
-        app.state.live = live = LiveCoach(coach, app.state.sessions, app.state.redactor, batcher, feed)
+        app.state.dispatcher = dispatcher = Dispatcher(
+            app.state.sessions,
+            DispatchSettings(
+                max_attempts=settings.callback_max_attempts,
+                backoff_initial_s=settings.callback_backoff_initial_s,
+                backoff_max_s=settings.callback_backoff_max_s,
+                concurrency=settings.callback_concurrency,
+                timeout_s=settings.callback_timeout_s,
+            ),
+        )
+        app.state.live = live = LiveCoach(
+            coach, app.state.sessions, app.state.redactor, batcher, feed, outbox=enqueue, on_outbox=dispatcher.notify
+        )
         await asyncio.to_thread(live.learn_stored_macros, settings.macro_warmup_turns)
         syncing = asyncio.create_task(_sync_macros(live, settings.macro_sync_seconds))
         app.state.inbox = inbox = Inbox(app.state.sessions, live)
         inboxing = asyncio.create_task(inbox.run()) if settings.webhook_inbox else None
+        dispatching = asyncio.create_task(dispatcher.run()) if settings.callback_dispatch else None
         yield
+        if dispatching is not None:
+            dispatching.cancel()
+            with suppress(asyncio.CancelledError):
+                await dispatching
         if inboxing is not None:
             inboxing.cancel()
             with suppress(asyncio.CancelledError):
@@ -125,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversations.router)
     app.include_router(tokens.router)
     app.include_router(webhooks.router)
+    app.include_router(callbacks.router)
     app.include_router(pages.router)
     if settings.demo_enabled:
         app.include_router(pages.demo_router)

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         None, description="signs browser tokens; default: a random secret kept in the database (shared by workers)"
     )
     token_ttl_seconds: int = Field(900, ge=30, le=86400, description="default lifetime of a browser token")
+    callback_dispatch: bool = Field(True, description="deliver outbound callbacks from this process")
+    callback_max_attempts: int = Field(8, ge=1, description="attempts before a callback event is dead-lettered")
+    callback_backoff_initial_s: float = Field(1.0, gt=0, description="first retry delay (doubling, with jitter)")
+    callback_backoff_max_s: float = Field(300.0, gt=0, description="longest retry delay")
+    callback_concurrency: int = Field(4, ge=1, description="requests in flight at once per callback URL")
+    callback_timeout_s: float = Field(10.0, gt=0, description="how long a callback URL has to answer")
     webhook_inbox: bool = Field(
         True, description="analyse acknowledged webhook events in this process (off: acknowledge and store only)"
     )

@@ -9,11 +9,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.api.deps import BatcherDep, CoachDep, SettingsDep, TenantDep
-from app.api.errors import ApiError
+from app.api.errors import ApiError, error_responses
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Turn
 
-router = APIRouter(prefix="/v1", tags=["analysis"])
+router = APIRouter(prefix="/v1", tags=["analysis"], responses=error_responses(400, 401, 403, 413, 422, 429))
 
 
 class AnalyzeRequest(BaseModel):

@@ -7,12 +7,13 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Body, Header, Query, Response, WebSocket, WebSocketDisconnect
 from fastapi.encoders import jsonable_encoder
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from app.api.deps import (
     CoachingTenantDep,
+    ConversationId,
     FeedDep,
     LiveDep,
     SettingsDep,
@@ -21,29 +22,31 @@ from app.api.deps import (
     viewer_tenant,
     websocket_credentials,
 )
-from app.api.errors import ApiError
+from app.api.errors import ApiError, error_responses
 from app.api.examples import request_examples, response_examples
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Turn
 from app.metrics import STREAMED_TURNS
 from app.settings import Settings
 
-router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
-ConversationId = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=128,
-        pattern=r"^[\w.:@-]+$",
-        description="your id for the conversation (letters, digits, _ . : @ -)",
-    ),
-]
+router = APIRouter(
+    prefix="/v1/conversations",
+    tags=["conversations"],
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422, 429),
+)
+
+
+def _time_as_text(value: object) -> object:
+    """The schema says an ISO 8601 string: a bare number (a unix time?) is refused, not guessed at."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("give ts as an ISO 8601 string, e.g. 2026-11-26T09:12:44Z")
+    return value
 
 
 class TurnIn(BaseModel):
     role: Literal["customer", "agent", "system"]
     text: str = Field(min_length=1, examples=["I was charged twice for order 4471 and nobody answers my emails!"])
-    ts: datetime | None = None
+    ts: Annotated[datetime | None, BeforeValidator(_time_as_text)] = None
     agent_id: str | None = Field(None, max_length=128)
 
 

@@ -11,6 +11,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
+from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +32,15 @@ from app.tokens.service import BrowserToken, TokenError, TokenSigner
 from app.webhooks.service import Inbox
 
 _bearer = HTTPBearer(auto_error=False)
+ConversationId = Annotated[
+    str,
+    PathParam(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:@-]+$",
+        description="your id for the conversation (letters, digits, _ . : @ -)",
+    ),
+]
 
 
 async def get_settings(connection: HTTPConnection) -> Settings:
@@ -230,7 +240,7 @@ def _load_tenant(sessions: sessionmaker[Session], tenant_id: str) -> Tenant | No
 
 async def get_viewer_tenant(
     request: Request,
-    conversation_id: str,
+    conversation_id: ConversationId,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Tenant:
     return await viewer_tenant(request, credentials.credentials if credentials else None, conversation_id)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -14,6 +17,34 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="a short, stable code, e.g. invalid_key, token_expired, bad_signature")
+    message: str = Field(description="what went wrong and what to do about it")
+    details: list[dict] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+ERROR_MEANINGS = {
+    400: "the body is not valid JSON (or not this platform's event)",
+    401: "no, unknown, revoked or expired credentials",
+    403: "the key or token may not do this (read-only key, browser token, origin, scope)",
+    404: "no such conversation, callback, integration or platform",
+    409: "conflict: idempotency key reused, or the conversation is busy",
+    413: "text or body too long",
+    422: "a field is missing or invalid (details name it)",
+    429: "rate limited: retry after the Retry-After header",
+    503: "not stored: retry",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict]:
+    """OpenAPI `responses` for these error statuses, all with the one error body."""
+    return {code: {"model": ErrorBody, "description": ERROR_MEANINGS[code]} for code in codes}
 
 
 def _body(code: str, message: str, details: list | None = None) -> dict:
@@ -57,9 +88,22 @@ def register_exception_handlers(app: FastAPI) -> None:
         return JSONResponse(_body("invalid_request", f"fix the request: {summary}", details), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette's Allow names the methods of the first route that matched the path; a path
+            # served by several routes (GET and POST /v1/callbacks) supports all of theirs.
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path)) or headers.get("Allow", "")
         return JSONResponse(
-            _body(f"http_{exc.status_code}", str(exc.detail)),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            _body(f"http_{exc.status_code}", str(exc.detail)), status_code=exc.status_code, headers=headers or None
         )
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every documented method of the path templates that `path` fits."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            methods |= {m.upper() for m in operations if m in {"get", "post", "put", "patch", "delete"}}
+    return sorted(methods)

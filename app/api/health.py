@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.api.deps import DatabaseDep, LoadedCoachDep
 from app.metrics import render
@@ -31,7 +31,12 @@ def readyz(coach: LoadedCoachDep, db: DatabaseDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics (requests, latency, batch sizes, cues and flags)")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (requests, latency, batch sizes, cues and flags)",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format"}},
+)
 def metrics() -> Response:
     body, content_type = render()
     return Response(body, media_type=content_type)

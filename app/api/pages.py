@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from app.api.deps import DemoTenantDep, LiveDep, SettingsDep, TokenSignerDep
-from app.api.errors import ApiError
+from app.api.errors import ApiError, error_responses
 from app.api.tokens import TokenOut, token_out
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Turn
@@ -23,7 +23,7 @@ DEMO_TENANT = "demo"
 DEMO_PREFIX = "demo-"
 
 router = APIRouter(include_in_schema=False)
-demo_router = APIRouter(prefix="/demo", tags=["demo"])
+demo_router = APIRouter(prefix="/demo", tags=["demo"], responses=error_responses(400, 403, 422))
 
 
 @router.get("/", response_class=FileResponse)
@@ -37,7 +37,7 @@ async def demo_page() -> FileResponse:
 
 
 DemoConversationId = Annotated[
-    str, Query(min_length=len(DEMO_PREFIX) + 1, max_length=128, pattern=rf"^{DEMO_PREFIX}[\w.:@-]+$")
+    str, Query(min_length=len(DEMO_PREFIX) + 1, max_length=128, pattern=rf"^{DEMO_PREFIX}[A-Za-z0-9_.:@-]+$")
 ]
 
 

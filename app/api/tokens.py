@@ -10,13 +10,14 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from app.api.deps import SettingsDep, TenantDep, TokenSignerDep
+from app.api.errors import error_responses
 from app.tokens.service import SCOPES, BrowserToken, TokenSigner
 
-router = APIRouter(prefix="/v1", tags=["tokens"])
+router = APIRouter(prefix="/v1", tags=["tokens"], responses=error_responses(400, 401, 403, 422, 429))
 
 
 class TokenIn(BaseModel):
-    conversation_id: str = Field(min_length=1, max_length=128, pattern=r"^[\w.:@-]+$", examples=["chat-4471"])
+    conversation_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$", examples=["chat-4471"])
     ttl_seconds: int | None = Field(
         None, ge=30, le=86400, description="lifetime; default COACHLINE_TOKEN_TTL_SECONDS (900)"
     )

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.deps import InboxDep, SessionsDep
-from app.api.errors import ApiError
+from app.api.errors import ApiError, error_responses
 from app.storage.database import session_scope
 from app.webhooks.adapters import ADAPTERS, PLATFORMS
 from app.webhooks.adapters.base import InboundEvent, PayloadError, SignatureError
@@ -21,7 +21,7 @@ from app.webhooks.adapters.base import Request as SignedRequest
 from app.webhooks.models import Integration
 from app.webhooks.service import store_events, valid_secrets
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=error_responses(400, 401, 404, 413, 422, 503))
 MAX_BODY = 1_000_000
 
 
@@ -31,16 +31,87 @@ class WebhookAck(BaseModel):
     duplicates: list[str] = Field(description="event ids already received: acknowledged, not processed again")
 
 
+EXAMPLES = {
+    "generic": {
+        "summary": "generic (Coachline-Signature: t=<unix>,v1=<hex HMAC-SHA256 of 't.body'>)",
+        "value": {
+            "event_id": "evt-991",
+            "conversation_id": "chat-4471",
+            "role": "customer",
+            "text": "Still no refund.",
+        },
+    },
+    "zendesk": {
+        "summary": "zendesk: Sunshine Conversations v2 delivery (X-Zendesk-Webhook-Signature, -Timestamp)",
+        "value": {
+            "app": {"id": "5ebee0975ac5304b664a12fa"},
+            "webhook": {"id": "5f74a0d52b5315fc007b7f1b", "version": "v2"},
+            "events": [
+                {
+                    "id": "5f74a0d52b5315fc007b7f1a",
+                    "createdAt": "2026-11-26T09:12:44.312Z",
+                    "type": "conversation:message",
+                    "payload": {
+                        "conversation": {"id": "c93bb9c14dde8ffb94564eb3", "type": "personal"},
+                        "message": {
+                            "id": "5f74a0d52b5315fc007b7f19",
+                            "received": "2026-11-26T09:12:44.312Z",
+                            "author": {"type": "user", "userId": "6b1a2f", "displayName": "Priya"},
+                            "content": {"type": "text", "text": "My order never arrived."},
+                        },
+                    },
+                }
+            ],
+        },
+    },
+    "intercom": {
+        "summary": "intercom: notification_event (X-Hub-Signature: sha1=<hex>)",
+        "value": {
+            "type": "notification_event",
+            "id": "notif_2c1b5e7e",
+            "topic": "conversation.user.replied",
+            "data": {
+                "item": {
+                    "type": "conversation",
+                    "id": "1911149811",
+                    "conversation_parts": {
+                        "conversation_parts": [
+                            {
+                                "part_type": "comment",
+                                "body": "<p>Still waiting</p>",
+                                "author": {"type": "user", "id": "u1"},
+                            }
+                        ]
+                    },
+                }
+            },
+        },
+    },
+}
+TWILIO_EXAMPLE = (
+    "EventType=onMessageAdded&ConversationSid=CH123&MessageSid=IM456&Author=%2B447700900123"
+    "&Body=my+router+keeps+dropping&DateCreated=2026-11-26T09%3A12%3A44Z"
+)
+
+
 @router.post(
     "/{platform}",
     response_model=WebhookAck,
     summary="Receive a platform's webhook (generic, zendesk, intercom, twilio)",
-    responses={
-        400: {"description": "the body is not this platform's event (the reason says why)"},
-        401: {"description": "missing, wrong or stale signature: not retried by well-behaved platforms"},
-        404: {"description": "unknown platform or integration"},
-        413: {"description": "body over 1 MB"},
-        503: {"description": "the event could not be stored: retry"},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "the platform's own payload, signed as its scheme says (see the examples)",
+            "content": {
+                "application/json": {"schema": {"type": "object"}, "examples": EXAMPLES},
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object"},
+                    "examples": {
+                        "twilio": {"summary": "twilio: onMessageAdded (X-Twilio-Signature)", "value": TWILIO_EXAMPLE}
+                    },
+                },
+            },
+        }
     },
 )
 async def receive(

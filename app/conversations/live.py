@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.exc import IntegrityError
@@ -83,13 +84,19 @@ class LiveCoach:
         batcher: MicroBatcher[WarmItem, None],
         feed: TurnFeed | None = None,
         max_states: int = 10_000,
+        outbox: Callable[[Session, str, dict], object] | None = None,
+        on_outbox: Callable[[], None] | None = None,
     ) -> None:
+        """`outbox(session, tenant_id, event)` owes each stored turn to the tenant's callbacks, in the
+        turn's transaction; `on_outbox()` wakes their dispatcher once it is committed."""
         self.engine = engine
         self.sessions = sessions
         self.redactor = redactor
         self.batcher = batcher
         self.feed = feed
         self.max_states = max_states
+        self.outbox = outbox
+        self.on_outbox = on_outbox
         self._live: OrderedDict[tuple[str, str], _Live] = OrderedDict()
         self._macros_through = 0  # the highest stored turn id the macro memory has read
 
@@ -201,6 +208,8 @@ class LiveCoach:
             record_analysis(added.analysis)
             if self.feed is not None:
                 self.feed.notify(tenant.id, conversation_id)
+            if self.on_outbox is not None:
+                self.on_outbox()
         return added
 
     def _analyse_and_store(
@@ -259,6 +268,18 @@ class LiveCoach:
                     client_key=client_key,
                     seq=expected_seq,
                 )
+                if self.outbox is not None:  # owed to the tenant's callbacks, in the same transaction
+                    event = {
+                        "type": "turn",
+                        "conversation_id": conversation_id,
+                        "seq": expected_seq,
+                        "role": turn.role,
+                        "text": redaction.text,
+                        "ts": turn.ts.isoformat() if turn.ts else None,
+                        "agent_id": turn.agent_id,
+                        "analysis": stored_analysis,
+                    }
+                    self.outbox(session, tenant.id, event)
         except IntegrityError as exc:  # a concurrent writer took the seq, the key or the conversation id
             raise _StaleState from exc
         live.record_id, live.replacements = record_id, seen  # committed: now they hold
