@@ -6,7 +6,10 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from models.artifact import DEFAULT_ARTIFACT
 from models.classifier import BACKEND_CHOICES
@@ -121,6 +124,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "coaching": DEFAULT_DIR / "dev",
         "moves": DEFAULT_TEST,
         "support": Path(__file__).resolve().parents[1] / "models" / "support_chats",
+        "pii": Path(__file__).resolve().parents[1] / "eval" / "data" / "pii_planted.yaml",
     }[args.dataset]
     path = Path(args.path) if args.path else default
     try:
@@ -134,6 +138,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             from eval.moves import evaluate_moves
 
             figures = evaluate_moves(path, backend=args.backend, frameworks=args.frameworks or [], setfit=args.setfit)
+        elif args.dataset == "pii":
+            from eval.pii import evaluate_pii
+
+            figures = evaluate_pii(path)
         elif args.dataset == "support":
             from eval.support import evaluate_support, evaluate_support_cues
 
@@ -241,17 +249,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_keys(args: argparse.Namespace) -> int:
+@contextmanager
+def _database_session(args: argparse.Namespace) -> Iterator[Any]:
+    """A session on --database-url (or the service's), migrated first: the admin commands' database."""
     from sqlalchemy.orm import sessionmaker
 
     from app.settings import get_settings
     from app.storage.database import make_engine, session_scope, upgrade
-    from app.tenants.service import create_key, revoke_key, set_origins, set_pii_mode
 
     url = args.database_url or get_settings().database_url
     upgrade(url)
     engine = make_engine(url)
-    with session_scope(sessionmaker(engine)) as session:
+    try:
+        with session_scope(sessionmaker(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from app.settings import get_settings
+    from app.tenants.service import create_key, revoke_key, set_origins, set_pii_mode
+
+    with _database_session(args) as session:
         if args.action == "origins":
             try:
                 origins = set_origins(session, args.tenant, args.add or [], args.remove or [])
@@ -282,18 +302,11 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_integrations(args: argparse.Namespace) -> int:
-    from sqlalchemy.orm import sessionmaker
-
-    from app.settings import get_settings
-    from app.storage.database import make_engine, session_scope, upgrade
     from app.webhooks.service import add_integration, list_integrations, remove_integration, rotate_secret
 
     if args.action == "callbacks":
         return _callbacks(args)
-
-    url = args.database_url or get_settings().database_url
-    upgrade(url)
-    with session_scope(sessionmaker(make_engine(url))) as session:
+    with _database_session(args) as session:
         try:
             if args.action == "add":
                 made = add_integration(session, args.tenant, args.platform, args.secret)
@@ -320,15 +333,9 @@ def cmd_integrations(args: argparse.Namespace) -> int:
 
 
 def _callbacks(args: argparse.Namespace) -> int:
-    from sqlalchemy.orm import sessionmaker
-
     from app.callbacks.service import add_callback, deliveries, list_callbacks, remove_callback, replay
-    from app.settings import get_settings
-    from app.storage.database import make_engine, session_scope, upgrade
 
-    url = args.database_url or get_settings().database_url
-    upgrade(url)
-    with session_scope(sessionmaker(make_engine(url))) as session:
+    with _database_session(args) as session:
         try:
             if args.callback_action == "add":
                 made = add_callback(session, args.tenant, args.url, args.filter)
@@ -385,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     thresholds.set_defaults(func=cmd_thresholds)
 
     evaluate = sub.add_parser("eval", help="accuracy figures as JSON")
-    evaluate.add_argument("dataset", choices=("goemotions", "maia", "templated", "coaching", "moves", "support"))
+    evaluate.add_argument("dataset", choices=("goemotions", "maia", "templated", "coaching", "moves", "support", "pii"))
     evaluate.add_argument(
         "path",
         nargs="?",

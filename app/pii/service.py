@@ -1,8 +1,9 @@
 """PII redaction before anything is stored or logged (Microsoft Presidio, pattern recognisers).
 
-Presidio runs here without a spaCy model (`NoOpNlpEngine`): the entities we must catch —
-emails, phone numbers, card numbers (Luhn-checked), IBANs (mod-97), US SSNs, IP addresses —
-are all found by validated patterns, and no model may be downloaded at run time.
+Presidio runs here without a spaCy model (`NoOpNlpEngine`): the entities we catch — emails, phone
+numbers, card numbers (Luhn-checked), IBANs (mod-97), US SSNs, IP addresses, street lines and
+credentials (app/pii/recognizers.py) — are all found by patterns, and no model may be downloaded at
+run time. Names and places need an NER model: not done yet (see README).
 Modes: off (store as is), redact (`<EMAIL_ADDRESS>`), mask (`****1111`: last four kept).
 """
 
@@ -13,12 +14,22 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 PiiMode = Literal["off", "redact", "mask"]
-ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS")
+ENTITIES = (
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+    "IP_ADDRESS",
+    "STREET_ADDRESS",
+    "CREDENTIAL",
+)
 MIN_SCORE = 0.35  # phone numbers score 0.4 without context words
 # Every entity above holds a digit or an "@", except an IPv6 address written in hex letters
 # only ("fe::ab"), which still holds a run of colons between hex. Text with none of these is
 # not analysed at all: most chat turns, and Presidio's dozens of patterns cost milliseconds.
-_MAY_HOLD_PII = re.compile(r"[\d@]|[0-9a-f]*:[0-9a-f]*:", re.I)
+# A credential may hold no digit ("security answer: Rover"): its keywords open the analysis too.
+_MAY_HOLD_PII = re.compile(r"[\d@]|[0-9a-f]*:[0-9a-f]*:|pass|pw|pin|answer|code|key|token|secret", re.I)
 
 
 def _offline_tldextract() -> None:
@@ -81,6 +92,8 @@ def _non_overlapping(found: list) -> list:
 
 class Redactor:
     def __init__(self) -> None:
+        from app.pii.recognizers import credential_recognizer, street_recognizer
+
         _offline_tldextract()
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NoOpNlpEngine
@@ -102,6 +115,8 @@ class Redactor:
             IbanRecognizer(),
             UsSsnRecognizer(),
             IpRecognizer(),
+            street_recognizer(),
+            credential_recognizer(),
         ):
             registry.add_recognizer(recognizer)
         self.analyzer = AnalyzerEngine(

@@ -23,6 +23,8 @@ from app.settings import Settings
 from models.artifact import DEFAULT_ARTIFACT
 from tests.api.conftest import free_port, wait_ready
 
+# The sidebar's status line, null-safe: the widget may not have rendered it yet when polling starts.
+STATUS = "(document.querySelector('[data-testid=coachline-status]')?.innerText ?? '')"
 CHROMIUM = Path(os.environ.get("COACHLINE_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 ARTIFACTS = Path(os.environ.get("COACHLINE_TEST_ARTIFACTS", "test-artifacts")) / "browser"
@@ -205,17 +207,19 @@ def test_the_sidebar_reconnects_after_the_server_restarts(browser, service: Serv
     watched = Watched(browser, service)
     status = watched.sidebar.get_by_test_id("coachline-status")
     watched.page.wait_for_function(
-        "() => /live/i.test(document.querySelector('[data-testid=coachline-status]').innerText)", timeout=20_000
+        f"() => /live/i.test({STATUS})",
+        timeout=20_000,
     )
     service.stop()
     watched.page.wait_for_function(
-        "() => /offline|reconnect/i.test(document.querySelector('[data-testid=coachline-status]').innerText)",
+        f"() => /offline|reconnect/i.test({STATUS})",
         timeout=20_000,
     )
     watched.shot("offline")
     service.start()
     watched.page.wait_for_function(
-        "() => /live/i.test(document.querySelector('[data-testid=coachline-status]').innerText)", timeout=30_000
+        f"() => /live/i.test({STATUS})",
+        timeout=30_000,
     )
     watched.send("Customer message", "Send as customer", ANGRY)
     watched.sidebar.get_by_test_id("coachline-card").first.wait_for(state="visible", timeout=20_000)
@@ -270,7 +274,7 @@ def test_a_cross_origin_embed_works_once_the_tenant_allows_its_origin(browser, s
         page.goto(f"{page_origin}/index.html")  # not allowed yet: the service says so, and shows nothing
         status = page.get_by_test_id("coachline-status")
         page.wait_for_function(
-            "() => /not allowed/i.test(document.querySelector('[data-testid=coachline-status]').innerText)",
+            f"() => /not allowed/i.test({STATUS})",
             timeout=20_000,
         )
         assert "origin" in status.inner_text().lower() or "not allowed" in status.inner_text().lower()

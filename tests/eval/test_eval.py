@@ -107,3 +107,27 @@ def test_support_cues_are_scored_per_customer_turn_over_whole_chats(engine):
     assert cues["repeat_story"]["gold"] == 1 and cues["settled"]["gold"] == 1 and cues["question"]["gold"] == 1
     assert all(row["shown"] >= 0 for row in cues.values())
     assert figures["engine_upset"]["support"] == 1  # the first turn is the only upset one
+
+
+def test_pii_eval_counts_planted_values_gone_and_clean_turns_changed(tmp_path: Path):
+    from eval.pii import evaluate_pii
+
+    planted = tmp_path / "planted.yaml"
+    planted.write_text(
+        """turns:
+  - text: "my password is Tulip!2291, I live at 14 Birchwood Lane"
+    planted:
+      - {kind: "credential", value: "Tulip!2291"}
+      - {kind: "address", value: "14 Birchwood Lane"}
+  - text: "this is dave"
+    planted:
+      - {kind: "name", value: "dave"}
+clean:
+  - "I forgot my password"
+  - "the main road outage"
+"""
+    )
+    figures = evaluate_pii(planted)
+    assert figures["recall"]["credential"]["recall"] == 1.0 and figures["recall"]["address"]["recall"] == 1.0
+    assert figures["recall"]["name"] == {"planted": 1, "redacted": 0, "recall": 0.0}
+    assert figures["clean_turns_changed"]["changed"] == 0 and figures["missed"] == [{"kind": "name", "value": "dave"}]

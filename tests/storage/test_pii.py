@@ -82,3 +82,42 @@ def test_spans_are_re_pointed_into_the_stored_text(redactor: Redactor, mode: str
     replacement = redaction.replacements[PLANTED["email"]]
     start = redaction.text.index(replacement)
     assert start <= inner["start"] <= inner["end"] <= start + len(replacement)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("my password is Tulip!2291 if you need it", "Tulip!2291"),
+        ("pw is hunter2", "hunter2"),
+        ("my pin's 4471", "4471"),
+        ("security answer: Rover", "Rover"),
+        ("login: jsmith / pass: Bl4ckbird#", "Bl4ckbird#"),
+        ("my api key=sk_live_abc123xyz", "sk_live_abc123xyz"),
+    ],
+)
+def test_credentials_lose_their_secret_and_keep_their_words(redactor: Redactor, text: str, secret: str):
+    stored = redactor(text)
+    assert secret not in stored and "<CREDENTIAL>" in stored
+    assert stored.split("<CREDENTIAL>")[0] == text.split(secret)[0]  # "my password is " stays readable
+
+
+@pytest.mark.parametrize(
+    ("text", "street"),
+    [
+        ("I moved to 14 Birchwood Lane, Leeds LS6 2QT last month", "14 Birchwood Lane"),
+        ("send it to 1600 Pennsylvania Ave NW please", "1600 Pennsylvania Ave NW"),
+        ("Flat 3, 27 Canal Road", "27 Canal Road"),
+        ("Hauptstraße 12, 10115 Berlin", "Hauptstraße 12"),
+        ("Unit 5/18 Ocean Parade, Coogee", "5/18 Ocean Parade"),
+    ],
+)
+def test_street_lines_are_redacted(redactor: Redactor, text: str, street: str):
+    assert street not in redactor(text) and "<STREET_ADDRESS>" in redactor(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I forgot my password", "the password reset link never came", "the main road outage", "version 3.2.1 is out"],
+)
+def test_look_alikes_are_left_alone(redactor: Redactor, text: str):
+    assert redactor(text) == text

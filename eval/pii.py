@@ -1,0 +1,48 @@
+"""`coach eval pii`: planted names, street addresses and credentials (eval/data/pii_planted.yaml,
+our own) through the redactor in its default mode: per kind, how many planted values are gone
+from the stored text (recall), and how many clean turns came back changed (false alarms)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from eval.common import require_file
+
+DEFAULT = Path(__file__).resolve().parent / "data" / "pii_planted.yaml"
+
+
+def evaluate_pii(path: Path = DEFAULT) -> dict:
+    from app.pii.service import Redactor
+
+    data = yaml.safe_load(require_file(path, "planted PII set").read_text(encoding="utf-8"))
+    redactor = Redactor()
+    planted, caught = Counter(), Counter()
+    missed: list[dict] = []
+    started = time.perf_counter()
+    for turn in data["turns"]:
+        stored = redactor(turn["text"], "redact")
+        for item in turn["planted"]:
+            planted[item["kind"]] += 1
+            if item["value"] not in stored:
+                caught[item["kind"]] += 1
+            else:
+                missed.append({"kind": item["kind"], "value": item["value"]})
+    changed = [(text, redactor(text, "redact")) for text in data["clean"]]
+    changed = [{"text": a, "stored": b} for a, b in changed if a != b]
+    turns = len(data["turns"]) + len(data["clean"])
+    return {
+        "dataset": str(path),
+        "method": "a planted value counts as redacted when it no longer appears in the stored text (mode redact)",
+        "recall": {
+            kind: {"planted": planted[kind], "redacted": caught[kind], "recall": round(caught[kind] / planted[kind], 3)}
+            for kind in sorted(planted)
+        },
+        "recall_all": round(sum(caught.values()) / max(sum(planted.values()), 1), 3),
+        "clean_turns_changed": {"changed": len(changed), "of": len(data["clean"]), "examples": changed[:10]},
+        "ms_per_turn": round((time.perf_counter() - started) * 1000 / turns, 3),
+        "missed": missed,
+    }
