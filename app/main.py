@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = make_engine(settings.database_url)
         app.state.sessions = sessionmaker(app.state.db, expire_on_commit=False)
         app.state.coach = coach = build_coach(settings)
-        app.state.redactor = Redactor()
+        app.state.redactor = Redactor(ner=settings.pii_ner)
         app.state.key_cache = KeyCache(settings.key_cache_seconds)
         app.state.token_signer = TokenSigner(settings.token_secret or await asyncio.to_thread(_shared_secret, app))
         app.state.allowed_origins = AllowedOrigins(app.state.sessions, ttl_s=settings.key_cache_seconds)

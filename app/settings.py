@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field("memory://", description="`limits` storage; redis://... counts across workers")
     stream_poll_ms: float = Field(200.0, description="how often streams look for turns stored by other workers")
     default_pii_mode: Literal["off", "redact", "mask"] = "redact"
+    pii_ner: bool = Field(True, description="also redact people's names and places (spaCy NER, a few ms a turn)")
     cache_dir: Path | None = Field(
         None, description="where trained agent-move and customer-cue heads are remembered (default ~/.cache/coachline)"
     )

@@ -50,9 +50,8 @@ def test_replacements_scrub_copies_in_an_analysis(redactor: Redactor):
     assert cleaned["scores"] == [0.5, 1] and PLANTED["card"] not in text
 
 
-def test_text_that_cannot_hold_pii_skips_the_analyser_but_letter_only_ipv6_does_not(
-    redactor: Redactor, monkeypatch: pytest.MonkeyPatch
-):
+def test_text_that_cannot_hold_pii_skips_the_analyser_but_letter_only_ipv6_does_not(monkeypatch: pytest.MonkeyPatch):
+    redactor = Redactor(ner=False)  # with names to find, every text is analysed
     calls: list[str] = []
     analyse = redactor.analyzer.analyze
     monkeypatch.setattr(redactor.analyzer, "analyze", lambda text, **kw: calls.append(text) or analyse(text, **kw))
@@ -121,3 +120,10 @@ def test_street_lines_are_redacted(redactor: Redactor, text: str, street: str):
 )
 def test_look_alikes_are_left_alone(redactor: Redactor, text: str):
     assert redactor(text) == text
+
+
+def test_names_and_places_are_redacted_by_ner(redactor: Redactor):
+    stored = redactor("hi, it's Margaret Okafor from Leeds, order 4471")
+    assert "Margaret Okafor" not in stored and "<PERSON>" in stored
+    assert "Leeds" not in stored and "order" in stored
+    assert redactor("Thanks, that sorted it out!") == "Thanks, that sorted it out!"
