@@ -54,7 +54,11 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field("memory://", description="`limits` storage; redis://... counts across workers")
     stream_poll_ms: float = Field(200.0, description="how often streams look for turns stored by other workers")
     default_pii_mode: Literal["off", "redact", "mask"] = "redact"
-    pii_ner: bool = Field(True, description="also redact people's names and places (spaCy NER, a few ms a turn)")
+    pii_ner: bool = Field(
+        False,
+        description="also redact people's names and places (spaCy NER): off by default, since under "
+        "`coach bench load` it raised the live p50 from 29 to 87 ms on 2 cores",
+    )
     cache_dir: Path | None = Field(
         None, description="where trained agent-move and customer-cue heads are remembered (default ~/.cache/coachline)"
     )

@@ -16,10 +16,20 @@ DEFAULT = Path(__file__).resolve().parent / "data" / "pii_planted.yaml"
 
 
 def evaluate_pii(path: Path = DEFAULT) -> dict:
+    """Both ways the service can run: patterns only (the default) and with NER (COACHLINE_PII_NER)."""
+    data = yaml.safe_load(require_file(path, "planted PII set").read_text(encoding="utf-8"))
+    return {
+        "dataset": str(path),
+        "method": "a planted value counts as redacted when it no longer appears in the stored text (mode redact)",
+        "patterns_only": _evaluate(data, ner=False),
+        "with_ner": _evaluate(data, ner=True),
+    }
+
+
+def _evaluate(data: dict, *, ner: bool) -> dict:
     from app.pii.service import Redactor
 
-    data = yaml.safe_load(require_file(path, "planted PII set").read_text(encoding="utf-8"))
-    redactor = Redactor()
+    redactor = Redactor(ner=ner)
     planted, caught = Counter(), Counter()
     missed: list[dict] = []
     started = time.perf_counter()
@@ -35,8 +45,6 @@ def evaluate_pii(path: Path = DEFAULT) -> dict:
     changed = [{"text": a, "stored": b} for a, b in changed if a != b]
     turns = len(data["turns"]) + len(data["clean"])
     return {
-        "dataset": str(path),
-        "method": "a planted value counts as redacted when it no longer appears in the stored text (mode redact)",
         "recall": {
             kind: {"planted": planted[kind], "redacted": caught[kind], "recall": round(caught[kind] / planted[kind], 3)}
             for kind in sorted(planted)

@@ -11,7 +11,10 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-CONTEXT_CHARS = 400  # the agent's previous turn is cut to its last 400 characters: its end matters most
+# The agent's previous turn, cut to its last 160 characters (its end matters most). The model was trained
+# on 400; on support dev 160 reads as well or better (state macro-F1 0.690 vs 0.685, upset F1 0.870 vs
+# 0.858) for about 2 ms less per customer turn on the live path.
+CONTEXT_CHARS = 160
 
 
 @dataclass(frozen=True)

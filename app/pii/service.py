@@ -102,8 +102,8 @@ def _ner_pipeline():
 
 
 class Redactor:
-    def __init__(self, ner: bool = True) -> None:
-        """`ner`: also names and places (spaCy NER, a few ms a turn); off: patterns only."""
+    def __init__(self, ner: bool = False) -> None:
+        """`ner`: also names and places (spaCy NER, several ms a turn; COACHLINE_PII_NER); off: patterns only."""
         from app.pii.recognizers import credential_recognizer, street_recognizer
 
         _offline_tldextract()

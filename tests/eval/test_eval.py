@@ -127,7 +127,7 @@ clean:
   - "the main road outage"
 """
     )
-    figures = evaluate_pii(planted)
+    figures = evaluate_pii(planted)["patterns_only"]
     assert figures["recall"]["credential"]["recall"] == 1.0 and figures["recall"]["address"]["recall"] == 1.0
     assert figures["recall"]["name"] == {"planted": 1, "redacted": 0, "recall": 0.0}
     assert figures["clean_turns_changed"]["changed"] == 0 and figures["missed"] == [{"kind": "name", "value": "dave"}]
