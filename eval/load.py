@@ -238,6 +238,22 @@ class Server:
     start_s: float
     log: Path
     request_timeout_s: float
+    webhook: tuple[str, str] | None = None  # (integration id, secret): turns go in as signed generic webhooks
+
+
+def _make_integration(url: str) -> tuple[str, str]:
+    from sqlalchemy.orm import sessionmaker
+
+    from app.storage.database import make_engine, session_scope
+    from app.webhooks.service import add_integration
+
+    engine = make_engine(url)
+    try:
+        with session_scope(sessionmaker(engine)) as session:
+            made = add_integration(session, "load-bench", "generic")
+            return made.id, made.secret
+    finally:
+        engine.dispose()
 
 
 def _make_key(url: str) -> str:
@@ -316,7 +332,8 @@ def running_server(args: argparse.Namespace, workers: int, folder: Path) -> Iter
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base, process, log, args.ready_timeout)
-        yield Server(base, key, process, time.perf_counter() - start, log, args.request_timeout)
+        webhook = _make_integration(url) if getattr(args, "webhooks", False) else None
+        yield Server(base, key, process, time.perf_counter() - start, log, args.request_timeout, webhook)
     finally:
         _stop(process)
 
@@ -446,8 +463,25 @@ def _client(server: Server, connections: int) -> httpx.AsyncClient:
     )
 
 
+async def _send(client: httpx.AsyncClient, server: Server, conversation_id: str, index: int, turn: TurnSpec):
+    """One turn: through the turns API (answered 201 with its analysis), or, with --webhooks, as a
+    signed generic webhook (answered 200 once stored: the analysis follows in the background)."""
+    if server.webhook is None:
+        return await client.post(
+            f"/v1/conversations/{conversation_id}/turns", json={"role": turn.role, "text": turn.text}
+        )
+    from app.webhooks.adapters.generic import sign
+
+    integration, secret = server.webhook
+    event = {"event_id": f"{conversation_id}-{index}", "conversation_id": conversation_id, "role": turn.role}
+    body = json.dumps({**event, "text": turn.text}).encode()
+    headers = {"Content-Type": "application/json", "Coachline-Signature": sign(secret, int(time.time()), body)}
+    return await client.post(f"/v1/webhooks/generic?integration={integration}", content=body, headers=headers)
+
+
 async def _converse(
     client: httpx.AsyncClient,
+    server: Server,
     conversation_id: str,
     turns: Sequence[TurnSpec],
     pauses_s: Sequence[float],
@@ -455,14 +489,13 @@ async def _converse(
 ) -> None:
     import httpx  # only the load benchmark needs it: `coach` starts without
 
-    for turn, pause in zip(turns, pauses_s, strict=True):
+    expected = 201 if server.webhook is None else 200
+    for index, (turn, pause) in enumerate(zip(turns, pauses_s, strict=True)):
         if pause > 0:
             await asyncio.sleep(pause)
         start = time.perf_counter()
         try:
-            response = await client.post(
-                f"/v1/conversations/{conversation_id}/turns", json={"role": turn.role, "text": turn.text}
-            )
+            response = await _send(client, server, conversation_id, index, turn)
         except httpx.HTTPError as exc:
             if tally is not None:
                 tally.error(type(exc).__name__, str(exc) or repr(exc))
@@ -470,7 +503,7 @@ async def _converse(
         elapsed_ms = (time.perf_counter() - start) * 1000
         if tally is None:
             continue
-        if response.status_code == 201:
+        if response.status_code == expected:
             tally.latencies_ms.append(elapsed_ms)
         else:
             tally.error(f"http_{response.status_code}", response.text)
@@ -487,7 +520,10 @@ async def _warm_up(server: Server, workers: int) -> int:
     dialogues = synthetic_dialogues(count=4 * workers, seed=99)
     async with _client(server, len(dialogues)) as client:
         await asyncio.gather(
-            *(_converse(client, f"warmup-{i}", d[:3], [0.0] * len(d[:3]), tally) for i, d in enumerate(dialogues))
+            *(
+                _converse(client, server, f"warmup-{i}", d[:3], [0.0] * len(d[:3]), tally)
+                for i, d in enumerate(dialogues)
+            )
         )
     return sum(tally.errors.values())
 
@@ -528,7 +564,7 @@ async def _drive(server: Server, plan: list[list[TurnSpec]], think_ms: float, se
     async with _client(server, len(plan) + 4) as client:
         start = time.perf_counter()
         await asyncio.gather(
-            *(_converse(client, f"load-{phase}-{i}", turns, pauses[i], tally) for i, turns in enumerate(plan))
+            *(_converse(client, server, f"load-{phase}-{i}", turns, pauses[i], tally) for i, turns in enumerate(plan))
         )
         wall_s = time.perf_counter() - start
     return _phase_report(tally, sum(len(t) for t in plan), wall_s)
@@ -618,6 +654,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="server port (0: a free one)")
     parser.add_argument("--ready-timeout", type=float, default=180.0, help="seconds to wait for GET /readyz 200")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--webhooks",
+        action="store_true",
+        help="send the turns as signed generic webhooks and time their acknowledgement (analysis is off that path)",
+    )
     parser.add_argument("--request-timeout", type=float, default=60.0, help="seconds before a request counts as lost")
     parser.add_argument(
         "--app", default="app.main:create_app", help="uvicorn app factory to serve (a variant to compare)"
@@ -698,6 +739,7 @@ def run_load_benchmark(args: argparse.Namespace) -> dict:
             "turns_per_phase": len(texts),
         },
         "settings": {
+            "sent_as": "signed generic webhooks (latency = acknowledgement)" if args.webhooks else "turns API",
             "conversations": args.conversations,
             "turns_per_conversation": args.turns_per_conversation,
             "workers": workers_list,

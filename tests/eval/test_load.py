@@ -70,3 +70,12 @@ def test_workers_option_is_checked():
     assert _args("--workers", "1,2,4").workers == [1, 2, 4]
     with pytest.raises(SystemExit):
         _args("--workers", "0")
+
+
+def test_webhook_mode_times_the_acknowledgement_of_signed_events(tiny_artifact: Path, tmp_path: Path):
+    args = _one_worker_no_pauses(tiny_artifact, tmp_path, conversations=2, turns=3, ready_timeout=120)
+    args.webhooks = True
+    report = run_load_benchmark(args)
+    phase = report["runs"][0]["phases"]["saturation"]
+    assert phase["ok"] == 6 and phase["errors"] == 0, phase["error_examples"]  # each answered 200: stored
+    assert report["settings"]["sent_as"].startswith("signed generic webhooks")
