@@ -22,6 +22,7 @@ from app.conversations.feed import TurnFeed
 from app.conversations.live import LiveCoach
 from app.metrics import BATCH_SIZE, MetricsMiddleware
 from app.settings import Settings, get_settings
+from app.tenants.models import ApiKey, Tenant
 from app.tenants.service import AllowedOrigins, KeyCache
 from app.tokens.service import TokenSigner
 from app.webhooks.service import Inbox
@@ -81,7 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = sessionmaker(app.state.db, expire_on_commit=False)
         app.state.coach = coach = build_coach(settings)
         app.state.redactor = Redactor(ner=settings.pii_ner)
-        app.state.key_cache = KeyCache(settings.key_cache_seconds)
+        app.state.key_cache = KeyCache[ApiKey](settings.key_cache_seconds)
+        app.state.tenant_cache = KeyCache[Tenant](settings.key_cache_seconds)  # browser tokens name tenants
         app.state.token_signer = TokenSigner(settings.token_secret or await asyncio.to_thread(_shared_secret, app))
         app.state.allowed_origins = AllowedOrigins(app.state.sessions, ttl_s=settings.key_cache_seconds)
         if settings.demo_enabled:

@@ -183,7 +183,7 @@ def support_examples(turns: list[LabelledTurn], config: TrainConfig, rng: random
     ]
 
 
-def goemotions_dev_figures(network: EmotionNetwork, tokens: TextTokenizer, dev_path: Path, forward) -> dict:
+def goemotions_dev_figures(tokens: TextTokenizer, dev_path: Path, forward) -> dict:
     dev = read_goemotions(dev_path)
     probs = run_network(forward, tokens, dev.texts, batch_size=128).emotions
     thresholds = tune_thresholds(dev.labels, probs)
@@ -304,7 +304,7 @@ def train(
         network.eval()
         forward = _device_forward(network, device)
         figures = goemotions_dev_figures(
-            network, TextTokenizer(tokenizer.backend_tokenizer, config.max_length), dev_path, forward
+            TextTokenizer(tokenizer.backend_tokenizer, config.max_length), dev_path, forward
         )
         support = support_figures(forward, tokens, support_dev, context=config.context)
         score = (support["state_macro_f1"] + support["upset_f1"]) / 2

@@ -90,7 +90,6 @@ RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 async def get_api_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    rate_limiter: RateLimiterDep,
 ) -> ApiKey:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send 'Authorization: Bearer <key>' (create one: coach keys create)")
@@ -101,12 +100,17 @@ async def get_api_key(
             "a browser token only reads, streams and checks drafts of its conversation; "
             "this call needs the tenant key, from your backend",
         )
-    key = await _live_key(request.app.state, credentials.credentials)
+    return await _checked_key(request.app.state, credentials.credentials)
+
+
+async def _checked_key(state: Any, secret: str) -> ApiKey:
+    """The live key for `secret`, rate-limited; 401 when it is unknown or revoked."""
+    key = await _live_key(state, secret)
     if key is None:
         raise ApiError(
             401, "invalid_key", "this API key is unknown or revoked; create a new one with coach keys create"
         )
-    rate_limiter.check(key.id)
+    state.rate_limiter.check(key.id)
     return key
 
 
@@ -185,13 +189,7 @@ async def viewer_tenant(connection: HTTPConnection, secret: str | None, conversa
         raise ApiError(401, "unauthenticated", "send 'Authorization: Bearer <key or browser token>'")
     state = connection.app.state
     if not secret.startswith(TOKEN_PREFIX):
-        key = await _live_key(state, secret)
-        if key is None:
-            raise ApiError(
-                401, "invalid_key", "this API key is unknown or revoked; create a new one with coach keys create"
-            )
-        state.rate_limiter.check(key.id)
-        return key.tenant
+        return (await _checked_key(state, secret)).tenant
     try:
         token = state.token_signer.loads(secret)
     except TokenError as exc:
@@ -223,13 +221,13 @@ def own_origin(connection: HTTPConnection) -> str:
 
 
 async def _token_tenant(state: Any, token: BrowserToken) -> Tenant:
-    cached = state.key_cache.get(f"tenant:{token.tenant_id}")
+    cached = state.tenant_cache.get(token.tenant_id)
     if cached is not None:
         return cached
     tenant = await asyncio.to_thread(_load_tenant, state.sessions, token.tenant_id)
     if tenant is None:
         raise ApiError(401, "invalid_token", f"tenant {token.tenant_id!r} no longer exists")
-    state.key_cache.put(f"tenant:{token.tenant_id}", tenant)
+    state.tenant_cache.put(token.tenant_id, tenant)
     return tenant
 
 

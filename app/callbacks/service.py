@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from tenacity import RetryCallState, wait_exponential_jitter
 
@@ -273,7 +273,3 @@ class Dispatcher:
             else:
                 entry.last_error = error
                 entry.next_attempt_at = datetime.now(UTC) + timedelta(seconds=next_delay(attempt, self.settings))
-
-
-def pending_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(OutboxEntry).where(OutboxEntry.status == "pending")) or 0

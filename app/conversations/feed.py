@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,17 +27,26 @@ from app.storage.database import session_scope
 Key = tuple[str, str]  # (tenant id, the caller's conversation id)
 
 
-def stored_turn(record: TurnRecord, conversation_id: str) -> dict:
+def turn_event(
+    conversation_id: str, seq: int, role: str, text: str, ts: datetime | None, agent_id: str | None, analysis: dict
+) -> dict:
+    """A stored turn as the stream and the outbound callbacks send it."""
     return {
         "type": "turn",
         "conversation_id": conversation_id,
-        "seq": record.seq,
-        "role": record.role,
-        "text": record.text,
-        "ts": record.ts.isoformat() if record.ts else None,
-        "agent_id": record.agent_id,
-        "analysis": record.analysis,
+        "seq": seq,
+        "role": role,
+        "text": text,
+        "ts": ts.isoformat() if ts else None,
+        "agent_id": agent_id,
+        "analysis": analysis,
     }
+
+
+def stored_turn(record: TurnRecord, conversation_id: str) -> dict:
+    return turn_event(
+        conversation_id, record.seq, record.role, record.text, record.ts, record.agent_id, record.analysis
+    )
 
 
 class TurnFeed:

@@ -21,7 +21,7 @@ from app.batching import MicroBatcher
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Conversation, Turn
 from app.coaching.engine import CoachingEngine, ConversationState, previous_agent_text, trajectory
-from app.conversations.feed import TurnFeed
+from app.conversations.feed import TurnFeed, turn_event
 from app.conversations.service import (
     append_turn,
     find_turn_by_key,
@@ -269,16 +269,15 @@ class LiveCoach:
                     seq=expected_seq,
                 )
                 if self.outbox is not None:  # owed to the tenant's callbacks, in the same transaction
-                    event = {
-                        "type": "turn",
-                        "conversation_id": conversation_id,
-                        "seq": expected_seq,
-                        "role": turn.role,
-                        "text": redaction.text,
-                        "ts": turn.ts.isoformat() if turn.ts else None,
-                        "agent_id": turn.agent_id,
-                        "analysis": stored_analysis,
-                    }
+                    event = turn_event(
+                        conversation_id,
+                        expected_seq,
+                        turn.role,
+                        redaction.text,
+                        turn.ts,
+                        turn.agent_id,
+                        stored_analysis,
+                    )
                     self.outbox(session, tenant.id, event)
         except IntegrityError as exc:  # a concurrent writer took the seq, the key or the conversation id
             raise _StaleState from exc

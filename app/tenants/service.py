@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from cachetools import TTLCache
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.tenants.models import ApiKey, Tenant, utcnow
 
+Cached = TypeVar("Cached")
 KEY_PREFIX = "ck_"
 PII_MODES = ("off", "redact", "mask")
 SCOPES = ("coach", "read")  # read: no new turns (QA dashboards, reporting)
@@ -87,8 +89,9 @@ def authenticate(session: Session, secret: str) -> ApiKey | None:
     return key
 
 
-class KeyCache:
-    """Keys that authenticated in the last `ttl_s` seconds, with their tenants.
+class KeyCache(Generic[Cached]):
+    """Keys that authenticated in the last `ttl_s` seconds, with their tenants (or, for browser
+    tokens, tenants by id: `KeyCache[Tenant]`).
 
     A chat posts a turn every few seconds, and each would otherwise cost a database round
     trip (and a thread hop) before any work starts. The price: a revocation or a tenant's
@@ -97,16 +100,16 @@ class KeyCache:
 
     def __init__(self, ttl_s: float, max_size: int = 10_000, timer: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
-        self._keys: TTLCache[str, ApiKey] | None = TTLCache(max_size, ttl_s, timer=timer) if ttl_s > 0 else None
+        self._keys: TTLCache[str, Cached] | None = TTLCache(max_size, ttl_s, timer=timer) if ttl_s > 0 else None
         self._lock = threading.Lock()
 
-    def get(self, secret: str) -> ApiKey | None:
+    def get(self, secret: str) -> Cached | None:
         if self._keys is None:
             return None
         with self._lock:
             return self._keys.get(_hash(secret))
 
-    def put(self, secret: str, key: ApiKey) -> None:
+    def put(self, secret: str, key: Cached) -> None:
         """Remember an authenticated key; its tenant must be loaded (the object is read detached)."""
         if self._keys is not None:
             with self._lock:

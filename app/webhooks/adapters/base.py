@@ -5,6 +5,7 @@ carry no chat message: those are acknowledged and ignored)."""
 from __future__ import annotations
 
 import hmac
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,14 @@ class PlatformAdapter(Protocol):
 
     def parse(self, request: Request) -> list[InboundEvent]:
         """The events in this request, in the platform's order; PayloadError when it can't be read."""
+
+
+def load_json(body: bytes) -> object:
+    """The body as JSON, or PayloadError saying why it is not."""
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise PayloadError(f"body is not JSON: {exc}") from exc
 
 
 def same(expected: str | bytes, given: str | bytes) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Sequence
 
 from app.webhooks.adapters.base import (
@@ -15,6 +14,7 @@ from app.webhooks.adapters.base import (
     Request,
     SignatureError,
     fresh,
+    load_json,
     require,
     same,
 )
@@ -45,10 +45,7 @@ class GenericAdapter:
         raise SignatureError("Coachline-Signature does not match: sign 't.body' with the integration's secret")
 
     def parse(self, request: Request) -> list[InboundEvent]:
-        try:
-            data = json.loads(request.body)
-        except ValueError as exc:
-            raise PayloadError(f"body is not JSON: {exc}") from exc
+        data = load_json(request.body)
         items = data if isinstance(data, list) else [data]
         events = []
         for i, item in enumerate(items):

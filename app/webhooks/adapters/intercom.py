@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Sequence
 from html import unescape
 
-from app.webhooks.adapters.base import InboundEvent, InboundTurn, PayloadError, Request, SignatureError, require, same
+from app.webhooks.adapters.base import (
+    InboundEvent,
+    InboundTurn,
+    PayloadError,
+    Request,
+    SignatureError,
+    load_json,
+    require,
+    same,
+)
 
 CUSTOMER_AUTHORS = {"user", "lead", "contact"}
 MESSAGE_PARTS = {"comment", "open", "close", "assignment"}
@@ -41,10 +49,7 @@ class IntercomAdapter:
         raise SignatureError("X-Hub-Signature does not match the app's client secret")
 
     def parse(self, request: Request) -> list[InboundEvent]:
-        try:
-            data = json.loads(request.body)
-        except ValueError as exc:
-            raise PayloadError(f"body is not JSON: {exc}") from exc
+        data = load_json(request.body)
         if not isinstance(data, dict) or not isinstance(data.get("id"), str) or "topic" not in data:
             raise PayloadError("expected an Intercom notification_event with 'id' and 'topic'")
         item = (data.get("data") or {}).get("item") or {}

@@ -10,22 +10,27 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Sequence
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from app.webhooks.adapters.base import InboundEvent, InboundTurn, PayloadError, Request, SignatureError, require, same
+from app.webhooks.adapters.base import (
+    InboundEvent,
+    InboundTurn,
+    PayloadError,
+    Request,
+    SignatureError,
+    load_json,
+    require,
+    same,
+)
 
 OUTSIDE_ADDRESS = re.compile(r"^(\+?\d[\d\s-]{5,}|(whatsapp|messenger|sms|gbm|rcs):.+)$", re.I)
 
 
 def _params(request: Request) -> dict[str, str]:
     if "json" in request.content_type:
-        try:
-            data = json.loads(request.body)
-        except ValueError as exc:
-            raise PayloadError(f"body is not JSON: {exc}") from exc
+        data = load_json(request.body)
         if not isinstance(data, dict):
             raise PayloadError("expected a JSON object of Twilio event parameters")
         return {k: str(v) for k, v in data.items()}
