@@ -73,6 +73,54 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    from app.qa.formats import FormatError
+    from app.qa.runner import InProcessEngine, run_scoring, write_report
+    from app.qa.scoring import QAScorer, rubric_of
+
+    missing = [str(p) for p in args.files if not p.is_file()]
+    if missing:
+        print(f"coach score: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    engine = _build_engine(args)  # the report's themes use its encoder; the in-process scorer all of it
+    try:
+        rubric = rubric_of(engine.library, args.rubric)
+    except LookupError as unknown:
+        print(f"coach score: {unknown}", file=sys.stderr)
+        return 2
+    if args.engine == "ray":
+        from app.qa.ray_engine import CoachSpec, RayEngine
+        from app.settings import Settings
+
+        frameworks = [Path(p) for p in args.frameworks or []] or list(Settings().frameworks_dirs)
+        spec = CoachSpec(args.model, args.backend, tuple(frameworks), args.rubric, batch_size=args.batch_size)
+        scoring: Any = RayEngine(spec, workers=args.workers)
+    else:
+        scoring = InProcessEngine(QAScorer(engine, rubric))
+    source = ", ".join(str(p) for p in args.files)
+
+    def report(path: Path, scores: list) -> None:
+        write_report(path, scores, engine.encoder.encode, source=source)
+
+    try:
+        summary = run_scoring(
+            scoring,
+            args.files,
+            args.out,
+            fmt=args.format,
+            report=None if args.no_report else report,
+            progress=not args.quiet,
+        )
+    except FormatError as bad:
+        print(f"coach score: {bad}", file=sys.stderr)
+        return 2
+    finally:
+        if args.engine == "ray":
+            scoring.shutdown()
+    _print_json(summary.as_dict())
+    return 0
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from app.classify import classify_stream
 
@@ -120,6 +168,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     default = {
         "goemotions": SHARED_DATA / "goemotions" / "dev.tsv",
         "maia": maia,
+        "qa": maia,
         "templated": maia,
         "coaching": DEFAULT_DIR / "dev",
         "moves": DEFAULT_TEST,
@@ -153,6 +202,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             from eval.goemotions import evaluate_goemotions
 
             figures = evaluate_goemotions(_load_classifier(args), path)
+        elif args.dataset == "qa":
+            from eval.qa import evaluate_qa
+
+            figures = evaluate_qa(_build_engine(args), path)
         elif args.dataset == "maia":
             from eval.maia import evaluate_maia
 
@@ -197,6 +250,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
             include_peer=not args.no_peer,
         )
     )
+    return 0
+
+
+def cmd_bench_qa(args: argparse.Namespace) -> int:
+    from eval.bench_qa import run_qa_benchmark
+
+    engines = ("local", "ray") if args.engine == "both" else (args.engine,)
+    _print_json(run_qa_benchmark(args.transcripts, engines=engines, workers=args.workers))
     return 0
 
 
@@ -381,6 +442,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(annotate)
     annotate.set_defaults(func=cmd_annotate)
 
+    score = sub.add_parser("score", help="QA-score finished transcripts (JSONL, CSV, vCon) into a folder, resumably")
+    score.add_argument("files", nargs="+", type=Path, help="transcript JSONL, CSV or vCon JSON files")
+    score.add_argument("-o", "--out", type=Path, required=True, help="output folder (a rerun resumes there)")
+    score.add_argument("--format", choices=("jsonl", "csv", "vcon"), help="input format (default: told by each file)")
+    score.add_argument("--rubric", default="default_qa", help="rubric id (frameworks/qa/rubric.yaml, or a tenant's)")
+    score.add_argument("--frameworks", action="append", help="extra framework folder (a tenant's rubric or cues)")
+    score.add_argument("--engine", choices=("local", "ray"), default="local", help="ray: Ray Data (RAY_ADDRESS joins)")
+    score.add_argument("--workers", type=int, default=2, help="Ray actors, each with its own coach (--engine ray)")
+    score.add_argument("--no-report", action="store_true", help="skip report.html")
+    score.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_model_options(score)
+    # One text per forward pass: int8 activations are quantised per batch, so a batched reading
+    # depends on its batch-mates; alone, a score depends on its conversation only (and is faster).
+    score.set_defaults(func=cmd_score, batch_size=1)
+
     train = sub.add_parser("train", help="fine-tune the emotion model (see `coach train --help`)", add_help=False)
     train.add_argument("train_argv", nargs=argparse.REMAINDER)
     train.set_defaults(func=cmd_train)
@@ -392,7 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     thresholds.set_defaults(func=cmd_thresholds)
 
     evaluate = sub.add_parser("eval", help="accuracy figures as JSON")
-    evaluate.add_argument("dataset", choices=("goemotions", "maia", "templated", "coaching", "moves", "support", "pii"))
+    evaluate.add_argument(
+        "dataset", choices=("goemotions", "maia", "templated", "coaching", "moves", "support", "pii", "qa")
+    )
     evaluate.add_argument(
         "path",
         nargs="?",
@@ -437,10 +515,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="conversations for --annotate: MAIA-DQE JSON or transcript JSONL (synthetic if absent)",
     )
     bench.set_defaults(func=cmd_bench)
-    bench_kinds = bench.add_subparsers(dest="bench_kind", metavar="{load}")
+    bench_kinds = bench.add_subparsers(dest="bench_kind", metavar="{load,qa}")
     load = bench_kinds.add_parser("load", help="the live service under 50 concurrent conversations (loopback HTTP)")
     add_load_arguments(load)
     load.set_defaults(func=cmd_bench_load)
+    qa_bench = bench_kinds.add_parser("qa", help="QA scoring throughput: in process and on Ray Data (2 workers)")
+    qa_bench.add_argument("--transcripts", type=Path, help="transcript JSONL (default: our support chats, in pairs)")
+    qa_bench.add_argument("--engine", choices=("local", "ray", "both"), default="both")
+    qa_bench.add_argument("--workers", type=int, default=2, help="Ray actors")
+    qa_bench.set_defaults(func=cmd_bench_qa)
 
     keys = sub.add_parser("keys", help="create or revoke tenant API keys; set a tenant's PII mode")
     key_actions = keys.add_subparsers(dest="action", required=True)

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
-from app.api import analyze, callbacks, conversations, health, pages, tokens, webhooks
+from app.api import analyze, callbacks, conversations, health, pages, qa, tokens, webhooks
 from app.api.cors import TenantOriginsCORS
 from app.api.errors import register_exception_handlers
 from app.api.ratelimit import RateLimiter
@@ -21,6 +21,7 @@ from app.callbacks.service import Dispatcher, DispatchSettings, enqueue
 from app.conversations.feed import TurnFeed
 from app.conversations.live import LiveCoach
 from app.metrics import BATCH_SIZE, MetricsMiddleware
+from app.qa.jobs import JobScorer, JobWorker
 from app.settings import Settings, get_settings
 from app.tenants.models import ApiKey, Tenant
 from app.tenants.service import AllowedOrigins, KeyCache
@@ -36,6 +37,20 @@ def build_coach(settings: Settings):
 
     return build(
         settings.model_path, settings.backend, settings.threads, settings.frameworks_dirs, cache_dir=settings.cache_dir
+    )
+
+
+def _qa_coach(settings: Settings):
+    """QA jobs' own coach: one text per forward pass, so a job scores exactly as `coach score` does."""
+    from app.coaching.wiring import build_coach as build
+
+    return build(
+        settings.model_path,
+        settings.backend,
+        settings.threads,
+        settings.frameworks_dirs,
+        batch_size=1,
+        cache_dir=settings.cache_dir,
     )
 
 
@@ -114,7 +129,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.inbox = inbox = Inbox(app.state.sessions, live)
         inboxing = asyncio.create_task(inbox.run()) if settings.webhook_inbox else None
         dispatching = asyncio.create_task(dispatcher.run()) if settings.callback_dispatch else None
+        app.state.qa_worker = qa_worker = JobWorker(
+            app.state.sessions, settings.qa_dir, JobScorer(lambda: _qa_coach(settings))
+        )
+        qa_jobs = asyncio.create_task(qa_worker.run()) if settings.qa_jobs else None
         yield
+        if qa_jobs is not None:
+            qa_jobs.cancel()
+            with suppress(asyncio.CancelledError):
+                await qa_jobs
         if dispatching is not None:
             dispatching.cancel()
             with suppress(asyncio.CancelledError):
@@ -146,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tokens.router)
     app.include_router(webhooks.router)
     app.include_router(callbacks.router)
+    app.include_router(qa.router)
     app.include_router(pages.router)
     if settings.demo_enabled:
         app.include_router(pages.demo_router)

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     callback_backoff_max_s: float = Field(300.0, gt=0, description="longest retry delay")
     callback_concurrency: int = Field(4, ge=1, description="requests in flight at once per callback URL")
     callback_timeout_s: float = Field(10.0, gt=0, description="how long a callback URL has to answer")
+    qa_dir: Path = Field(
+        Path("coachline-qa"), description="where QA job uploads and results are kept (one folder per job)"
+    )
+    qa_max_upload_mb: int = Field(50, ge=1, description="the largest QA upload accepted (413 above it)")
+    qa_jobs: bool = Field(True, description="run QA jobs in this process (off: accept and store them only)")
     webhook_inbox: bool = Field(
         True, description="analyse acknowledged webhook events in this process (off: acknowledge and store only)"
     )

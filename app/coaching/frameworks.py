@@ -17,6 +17,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from app.coaching.phrasing import YAML_LOADER, OwnershipLexicon, Regex
+from app.qa.rubric import Rubric
 from models.labels import CUSTOMER_STATES
 
 DEFAULT_FRAMEWORKS_DIR = Path(__file__).resolve().parents[2] / "frameworks"
@@ -190,7 +191,8 @@ LibraryFile = Annotated[
     | CueLexicon
     | MoveExamples
     | CueExamples
-    | OwnershipLexicon,
+    | OwnershipLexicon
+    | Rubric,
     Field(discriminator="kind"),
 ]
 
@@ -216,12 +218,27 @@ class CoachingLibrary(BaseModel):
     moves: dict[str, MoveExamples]
     cue_examples: dict[str, CueExamples]
     ownership: dict[str, OwnershipLexicon]
+    rubrics: dict[str, Rubric] = Field(default_factory=dict)
 
     def framework(self, framework_id: str) -> Framework:
         try:
             return self.frameworks[framework_id]
         except KeyError:
             raise LibraryError(f"no framework with id {framework_id!r}; have {sorted(self.frameworks)}") from None
+
+    def rubric(self, rubric_id: str, _seen: frozenset[str] = frozenset()) -> Rubric:
+        """A QA rubric by id, with its `extends` chain applied (KeyError when there is none)."""
+        if rubric_id in _seen:
+            raise LibraryError(f"rubric {rubric_id!r}: `extends` loops back to it")
+        rubric = self.rubrics[rubric_id]
+        if rubric.extends is None:
+            return rubric
+        if rubric.extends not in self.rubrics:
+            raise LibraryError(f"rubric {rubric_id!r} extends {rubric.extends!r}, which is not loaded")
+        try:
+            return rubric.over(self.rubric(rubric.extends, _seen | {rubric_id}))
+        except ValueError as exc:  # pydantic's ValidationError included
+            raise LibraryError(f"rubric {rubric_id!r} over {rubric.extends!r}: {exc}") from exc
 
     @cached_property
     def compliance_patterns(self) -> list[re.Pattern[str]]:
@@ -284,7 +301,17 @@ def load_library(*extra_dirs: Path, base: Path = DEFAULT_FRAMEWORKS_DIR) -> Coac
     """Load the built-in frameworks, then each extra (tenant) folder over them."""
     buckets: dict[str, dict] = {
         kind: {}
-        for kind in ("framework", "phrases", "jargon", "compliance", "cues", "moves", "cue_examples", "ownership")
+        for kind in (
+            "framework",
+            "phrases",
+            "jargon",
+            "compliance",
+            "cues",
+            "moves",
+            "cue_examples",
+            "ownership",
+            "rubric",
+        )
     }
     for folder in (base, *extra_dirs):
         if not folder.is_dir():
@@ -301,4 +328,5 @@ def load_library(*extra_dirs: Path, base: Path = DEFAULT_FRAMEWORKS_DIR) -> Coac
         moves=buckets["moves"],
         cue_examples=buckets["cue_examples"],
         ownership=buckets["ownership"],
+        rubrics=buckets["rubric"],
     )

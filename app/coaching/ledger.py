@@ -38,9 +38,11 @@ class Owed:
 class Ledger:
     open: dict[str, Owed] = field(default_factory=dict)
     settled: dict[str, int] = field(default_factory=dict)  # obligation -> turn it was last settled
+    owed_ever: set[str] = field(default_factory=set)  # every obligation ever opened (QA reads it afterwards)
 
     def owe(self, kind: Obligation, turn: int, why: str, parts: tuple[str, ...] = ()) -> None:
         """Open `kind` (an obligation already open keeps its first reason, updating its parts)."""
+        self.owed_ever.add(kind)
         current = self.open.get(kind)
         if current is None:
             self.open[kind] = Owed(kind, turn, why, parts)

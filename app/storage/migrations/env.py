@@ -4,6 +4,7 @@ from alembic import context
 
 from app.callbacks import models as _callbacks  # noqa: F401
 from app.conversations import models as _conversations  # noqa: F401  (register tables)
+from app.qa import jobs as _qa_jobs  # noqa: F401
 from app.storage.database import Base, make_engine
 from app.tenants import models as _tenants  # noqa: F401
 from app.webhooks import models as _webhooks  # noqa: F401

@@ -1,0 +1,317 @@
+"""The checks a rubric's criteria name: each reads one finished conversation, as the coaching engine
+analysed it turn by turn, and returns an outcome, the share of the criterion earned and the evidence.
+
+A check never re-reads the text with rules of its own: it counts what the engine found (customer cues
+and states, agent flags and moves, the ledger of what was owed and when it was settled), so the QA
+score and the live sidebar agree on what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.coaching.analysis import AgentSentence, Span, TurnAnalysis
+from app.coaching.conversation import Conversation
+from app.coaching.state import LEARN, ConversationState
+from app.qa.models import Evidence, Outcome
+
+ESCALATION_CUES = frozenset({"escalation"})
+TRANSFER_MOVES = frozenset({"warm_transfer", "cold_transfer"})
+EFFORT_CUES = {
+    "repeated_question": "asked the same question again",
+    "repeat_story": "had to retell their story",
+    "waiting": "complained of waiting or of contacting us again",
+}
+REPEAT_CONTACT_CUES = frozenset({"waiting", "repeat_story"})
+PENDING_MOVES = frozenset({"action", "hold"})  # work the customer now waits on
+COMMITMENT_MOVES = frozenset({"timeline", "follow_up"})
+RATE_MIN_WORDS = 4
+
+
+@dataclass
+class Scored:
+    """A conversation the engine has analysed: what the checks read."""
+
+    conversation: Conversation
+    analyses: list[TurnAnalysis]
+    state: ConversationState
+
+    def agent_sentences(self) -> list[tuple[int, AgentSentence]]:
+        return [(a.index, s) for a in self.analyses if a.agent for s in a.agent.sentences]
+
+    def cues(self, kinds: frozenset[str] | set[str] | None = None) -> list[tuple[int, Any]]:
+        return [
+            (a.index, c)
+            for a in self.analyses
+            if a.customer
+            for c in a.customer.cues
+            if kinds is None or c.kind in kinds
+        ]
+
+    def flags(self, kinds: set[str]) -> list[tuple[int, Any]]:
+        return [(a.index, f) for a in self.analyses if a.agent for f in a.agent.flags if f.kind in kinds]
+
+    def upset_turns(self) -> list[int]:
+        return [a.index for a in self.analyses if a.customer and a.customer.upset]
+
+    def moves_at(self, moves: frozenset[str]) -> list[tuple[int, AgentSentence]]:
+        return [(i, s) for i, s in self.agent_sentences() if not s.compliance and moves & set(s.moves)]
+
+    def escalation_turn(self) -> int | None:
+        """The first turn where the customer asked for escalation or the agent transferred them."""
+        asked = [i for i, _ in self.cues(ESCALATION_CUES)]
+        moved = [i for i, _ in self.moves_at(TRANSFER_MOVES)]
+        return min(asked + moved, default=None)
+
+
+@dataclass
+class Finding:
+    outcome: Outcome
+    reason: str
+    share: float = 1.0  # of the criterion's weight earned (weighted criteria); 0..1
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+def _evidence(turn: int, role: str, span: Span | None, note: str) -> Evidence:
+    return Evidence(turn=turn, role=role, span=span, note=note)
+
+
+def _na(reason: str) -> Finding:
+    return Finding("na", reason, 0.0)
+
+
+Check = Callable[[Scored, dict[str, Any]], Finding]
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str) -> Callable[[Check], Check]:
+    def register(function: Check) -> Check:
+        CHECKS[name] = function
+        return function
+
+    return register
+
+
+@check("empathy_before_solution")
+def empathy_before_solution(scored: Scored, params: dict[str, Any]) -> Finding:
+    """An upset customer hears their feeling acknowledged before steps or fixes."""
+    if not scored.upset_turns():
+        return _na("the customer was never upset")
+    flagged = scored.flags({"solution_before_empathy"})
+    if flagged:
+        evidence = [_evidence(i, "agent", f.span, f.reason) for i, f in flagged]
+        return Finding("fail", f"solution before empathy in {len(flagged)} turn(s)", 0.0, evidence)
+    acknowledged = scored.moves_at(frozenset({"acknowledge_feeling", "apology"}))
+    if not acknowledged:
+        first = scored.upset_turns()[0]
+        return Finding(
+            "fail",
+            "the customer was upset and their feeling was never acknowledged",
+            0.0,
+            [_evidence(first, "customer", None, "upset, never acknowledged")],
+        )
+    i, sentence = acknowledged[0]
+    return Finding(
+        "pass",
+        "the feeling was acknowledged before the fix",
+        1.0,
+        [_evidence(i, "agent", sentence.span, "acknowledged")],
+    )
+
+
+@check("learn_coverage")
+def learn_coverage(scored: Scored, params: dict[str, Any]) -> Finding:
+    """The share of the L.E.A.R.N. steps this conversation called for that the agent covered.
+    Empathize and Apologize are called for only when the customer was upset or owed an apology."""
+    owed = {"listen", "resolve", "note"}
+    if scored.upset_turns():
+        owed.add("empathize")
+    if "apology" in scored.state.ledger.owed_ever:
+        owed.add("apologize")
+    if not any(a.agent for a in scored.analyses):
+        return _na("the agent never spoke")
+    covered_at: dict[str, int] = {}
+    for analysis in scored.analyses:
+        for step in analysis.agent.learn_steps if analysis.agent else ():
+            covered_at.setdefault(step, analysis.index)
+    steps = [s for s in LEARN if s in owed]
+    covered = [s for s in steps if s in covered_at]
+    share = len(covered) / len(steps)
+    evidence = [_evidence(covered_at[s], "agent", None, f"{s} covered") for s in covered]
+    missing = [s for s in steps if s not in covered_at]
+    reason = f"{len(covered)} of {len(steps)} steps covered" + (f"; missing {', '.join(missing)}" if missing else "")
+    return Finding("pass" if share >= params.get("min_share", 0.6) else "fail", reason, share, evidence)
+
+
+@check("robotic_rate")
+def robotic_rate(scored: Scored, params: dict[str, Any]) -> Finding:
+    """The share of agent sentences that read robotic or templated (required disclosures excluded)."""
+    # A short line ("Hi!", "Thanks.") may be stock and still fine: the rate is over sentences that say something.
+    sentences = [
+        (i, s) for i, s in scored.agent_sentences() if not s.compliance and len(s.span.text.split()) >= RATE_MIN_WORDS
+    ]
+    if not sentences:
+        return _na("the agent said nothing of substance")
+    robotic = {(i, f.span.start) for i, f in scored.flags({"robotic"})}
+    hits = [(i, s) for i, s in sentences if s.templated.flag or (i, s.span.start) in robotic]
+    rate = len(hits) / len(sentences)
+    limit = float(params.get("max_rate", 0.3))
+    evidence = [
+        _evidence(i, "agent", s.span, "robotic" if (i, s.span.start) in robotic else "templated") for i, s in hits
+    ]
+    # Full marks up to the limit, none at twice it: one stock line in a long chat costs little.
+    share = 1.0 if rate <= limit else max(0.0, 1.0 - (rate - limit) / limit)
+    reason = f"{len(hits)} of {len(sentences)} agent sentences robotic or templated ({rate:.0%}; limit {limit:.0%})"
+    return Finding("pass" if rate <= limit else "fail", reason, share, evidence)
+
+
+def _flag_check(kind: str, what: str, clean: str) -> Check:
+    def run(scored: Scored, params: dict[str, Any]) -> Finding:
+        if not any(a.agent for a in scored.analyses):
+            return _na("the agent never spoke")
+        flagged = scored.flags({kind})
+        if not flagged:
+            return Finding("pass", clean, 1.0)
+        evidence = [_evidence(i, "agent", f.span, f.reason) for i, f in flagged]
+        return Finding("fail", f"{what} in {len(flagged)} sentence(s)", 0.0, evidence)
+
+    return run
+
+
+CHECKS["policy_over_people"] = _flag_check(
+    "policy_over_people", "policy put before the person", "no policy put before the person"
+)
+CHECKS["repeat_ask"] = _flag_check(
+    "repeat_ask", "the customer asked to repeat what they had said", "the customer was never asked to repeat"
+)
+
+
+@check("next_update_commitment")
+def next_update_commitment(scored: Scored, params: dict[str, Any]) -> Finding:
+    """When work is left pending (an action under way, a hold, a delay), the agent says when the
+    customer will hear next. A chat the customer ends satisfied needs no commitment."""
+    pending = scored.moves_at(PENDING_MOVES)
+    delays = "status_update" in scored.state.ledger.owed_ever
+    if not pending and not delays:
+        return _na("nothing was left pending")
+    if _ended_settled(scored):
+        return _na("the customer ended the chat satisfied")
+    committed = scored.moves_at(COMMITMENT_MOVES)
+    if committed or scored.state.covered("proactive_update", "next_update"):
+        i, sentence = committed[0] if committed else (pending[0][0], None)
+        span = sentence.span if sentence else None
+        return Finding(
+            "pass", "the agent said when the customer will hear next", 1.0, [_evidence(i, "agent", span, "commitment")]
+        )
+    i, sentence = pending[-1] if pending else (scored.analyses[-1].index, None)
+    return Finding(
+        "fail",
+        "work was left pending with no time for the next update",
+        0.0,
+        [_evidence(i, "agent", sentence.span if sentence else None, "pending, no next update")],
+    )
+
+
+@check("warm_transfer")
+def warm_transfer(scored: Scored, params: dict[str, Any]) -> Finding:
+    """An escalation or a transfer is handed over warm: the customer told who and what was passed on."""
+    asked = scored.cues(ESCALATION_CUES)
+    transfers = scored.moves_at(TRANSFER_MOVES)
+    if not asked and not transfers:
+        return _na("no escalation or transfer")
+    warm = scored.moves_at(frozenset({"warm_transfer"}))
+    if warm or scored.state.covered("warm_transfer", "summary"):
+        i, sentence = warm[0] if warm else (transfers[0][0] if transfers else asked[0][0], None)
+        return Finding(
+            "pass", "a warm handover", 1.0, [_evidence(i, "agent", sentence.span if sentence else None, "warm")]
+        )
+    if transfers:
+        i, sentence = transfers[0]
+        return Finding(
+            "fail",
+            "transferred cold: no summary, no word of who is next",
+            0.0,
+            [_evidence(i, "agent", sentence.span, "cold transfer")],
+        )
+    i, cue = asked[0]
+    return Finding(
+        "fail", "escalation asked for and never handed over", 0.0, [_evidence(i, "customer", cue.span, cue.reason)]
+    )
+
+
+@check("closing_the_loop")
+def closing_the_loop(scored: Scored, params: dict[str, Any]) -> Finding:
+    """After a fix, a promise to follow up or a note of the root cause (seed article: Mistake 5)."""
+    fixes = scored.moves_at(frozenset({"action"}))
+    if not fixes:
+        return _na("no fix was offered")
+    follow = scored.moves_at(frozenset({"follow_up"}))
+    framework = scored.state.framework_steps.get("closing_loop", set())
+    if follow or framework:
+        i, sentence = follow[0] if follow else (fixes[-1][0], None)
+        return Finding(
+            "pass",
+            "a follow-up or root-cause note",
+            1.0,
+            [_evidence(i, "agent", sentence.span if sentence else None, "loop closed")],
+        )
+    return Finding("fail", "no follow-up or root-cause note after the fix", 0.0)
+
+
+@check("sentiment_trajectory")
+def sentiment_trajectory(scored: Scored, params: dict[str, Any]) -> Finding:
+    """The customer ends no worse than they started (sentiment: positive minus negative, -1..1).
+    Earns in proportion to where the customer ends, from -1 (nothing) to `good_end` and above (all)."""
+    customer = [a for a in scored.analyses if a.customer]
+    points = scored.state.sentiment_points
+    if len(points) < 2:
+        return _na("fewer than two customer turns")
+    start, end = points[0], points[-1]
+    good_end = float(params.get("good_end", 0.0))
+    share = min(1.0, max(0.0, (end + 1.0) / (good_end + 1.0)))
+    worse = end < start - float(params.get("tolerance", 0.2))
+    outcome: Outcome = "fail" if worse or end < float(params.get("fail_below", -0.5)) else "pass"
+    evidence = [
+        _evidence(customer[0].index, "customer", None, f"starts at {start:+.2f}"),
+        _evidence(customer[-1].index, "customer", None, f"ends at {end:+.2f}"),
+    ]
+    return Finding(outcome, f"sentiment {start:+.2f} → {end:+.2f}", share, evidence)
+
+
+@check("customer_effort")
+def customer_effort(scored: Scored, params: dict[str, Any]) -> Finding:
+    """The customer did not have to ask twice, retell their story or chase us again."""
+    found = scored.cues(frozenset(EFFORT_CUES))
+    if not any(a.customer for a in scored.analyses):
+        return _na("the customer never spoke")
+    if not found:
+        return Finding("pass", "no sign of extra effort", 1.0)
+    evidence = [_evidence(i, "customer", c.span, EFFORT_CUES[c.kind]) for i, c in found]
+    allowed = int(params.get("allowed", 0))
+    share = max(0.0, 1.0 - (len(found) - allowed) / 3)
+    return Finding("fail" if len(found) > allowed else "pass", f"{len(found)} sign(s) of extra effort", share, evidence)
+
+
+@check("left_unresolved")
+def left_unresolved(scored: Scored, params: dict[str, Any]) -> Finding:
+    """An upset customer leaves with nothing concrete offered (the resolution still owed at the end)."""
+    if not scored.upset_turns():
+        return _na("the customer was never upset")
+    owed = scored.state.ledger.open.get("resolution")
+    if owed is None:
+        return Finding("pass", "something concrete was offered", 1.0)
+    return Finding(
+        "fail",
+        "the customer was upset and nothing concrete was offered by the end",
+        0.0,
+        [_evidence(owed.since, "customer", None, owed.why)],
+    )
+
+
+def _ended_settled(scored: Scored) -> bool:
+    last = next((a for a in reversed(scored.analyses) if a.customer), None)
+    return bool(
+        last and last.customer and any(c.kind == "settled" for c in last.customer.cues) and not last.customer.upset
+    )
