@@ -188,9 +188,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
             figures = evaluate_moves(path, backend=args.backend, frameworks=args.frameworks or [], setfit=args.setfit)
         elif args.dataset == "pii":
-            from eval.pii import evaluate_pii
+            from eval.pii import evaluate_pii, evaluate_pii_sets
 
-            figures = evaluate_pii(path)
+            figures = evaluate_pii(path) if args.path else evaluate_pii_sets()
         elif args.dataset == "support":
             from eval.support import evaluate_support, evaluate_support_cues
 
@@ -203,9 +203,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
             figures = evaluate_goemotions(_load_classifier(args), path)
         elif args.dataset == "qa":
-            from eval.qa import evaluate_qa
+            from eval.qa import evaluate_qa, evaluate_qa_gold
 
-            figures = evaluate_qa(_build_engine(args), path)
+            args.batch_size = 1  # as `coach score` runs: a reading never depends on its batch-mates
+            engine = _build_engine(args)
+            figures = evaluate_qa_gold(engine, path) if path.is_dir() else evaluate_qa(engine, path)
         elif args.dataset == "maia":
             from eval.maia import evaluate_maia
 
@@ -307,6 +309,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         proxy_headers=True,
     )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The background work of the service in a process of its own, with no HTTP: webhook events
+    analysed, callbacks delivered, QA jobs scored. Serve with COACHLINE_WEBHOOK_INBOX,
+    COACHLINE_CALLBACK_DISPATCH and COACHLINE_QA_JOBS false beside it, and acknowledging a webhook
+    shares no interpreter (GIL) with the models."""
+    import asyncio
+    import signal
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.database_url:
+        os.environ["COACHLINE_DATABASE_URL"] = args.database_url
+    from app.main import create_app
+    from app.settings import Settings
+
+    settings = Settings(webhook_inbox=True, callback_dispatch=True, qa_jobs=True, demo=False)
+    app = create_app(settings)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with app.router.lifespan_context(app):  # the service's own start-up and shutdown
+            print("coach worker: processing webhook events, callbacks and QA jobs (Ctrl-C stops)", file=sys.stderr)
+            await stop.wait()
+
+    asyncio.run(run())
     return 0
 
 
@@ -591,6 +623,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--threads", type=int, help="torch threads per worker (default: COACHLINE_THREADS)")
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker", help="background work without HTTP: webhook events, callbacks, QA jobs (beside coach serve)"
+    )
+    worker.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
+    worker.set_defaults(func=cmd_worker)
     return parser
 
 

@@ -26,6 +26,7 @@ from app.settings import Settings, get_settings
 from app.tenants.models import ApiKey, Tenant
 from app.tenants.service import AllowedOrigins, KeyCache
 from app.tokens.service import TokenSigner
+from app.webhooks.models import Integration
 from app.webhooks.service import Inbox
 from models.runtime import limit_blas_threads
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redactor = Redactor(ner=settings.pii_ner)
         app.state.key_cache = KeyCache[ApiKey](settings.key_cache_seconds)
         app.state.tenant_cache = KeyCache[Tenant](settings.key_cache_seconds)  # browser tokens name tenants
+        app.state.integration_cache = KeyCache[Integration](settings.key_cache_seconds)
         app.state.token_signer = TokenSigner(settings.token_secret or await asyncio.to_thread(_shared_secret, app))
         app.state.allowed_origins = AllowedOrigins(app.state.sessions, ttl_s=settings.key_cache_seconds)
         if settings.demo_enabled:

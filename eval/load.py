@@ -322,9 +322,30 @@ def running_server(args: argparse.Namespace, workers: int, folder: Path) -> Iter
         metrics_dir = folder / "prometheus"
         metrics_dir.mkdir()
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    separate = getattr(args, "worker_process", False)
+    if separate:  # receive only: `coach worker` beside it analyses, delivers and scores
+        env.update(
+            {"COACHLINE_WEBHOOK_INBOX": "false", "COACHLINE_CALLBACK_DISPATCH": "false", "COACHLINE_QA_JOBS": "false"}
+        )
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **env}
     log = folder / "server.log"
     start = time.perf_counter()
+    worker: subprocess.Popen[bytes] | None = None
+    if separate:
+        worker_env = {
+            k: v
+            for k, v in full_env.items()
+            if not k.startswith(("COACHLINE_WEBHOOK", "COACHLINE_CALLBACK", "COACHLINE_QA"))
+        }
+        with open(folder / "worker.log", "wb") as sink:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "worker"],
+                cwd=REPO,
+                env=worker_env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
     with open(log, "wb") as sink:
         process = subprocess.Popen(
             command, cwd=REPO, env=full_env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
@@ -336,6 +357,8 @@ def running_server(args: argparse.Namespace, workers: int, folder: Path) -> Iter
         yield Server(base, key, process, time.perf_counter() - start, log, args.request_timeout, webhook)
     finally:
         _stop(process)
+        if worker is not None:
+            _stop(worker)
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
@@ -659,6 +682,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="send the turns as signed generic webhooks and time their acknowledgement (analysis is off that path)",
     )
+    parser.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="serve receive-only and run `coach worker` beside it (webhook events analysed in that process)",
+    )
     parser.add_argument("--request-timeout", type=float, default=60.0, help="seconds before a request counts as lost")
     parser.add_argument(
         "--app", default="app.main:create_app", help="uvicorn app factory to serve (a variant to compare)"
@@ -740,6 +768,7 @@ def run_load_benchmark(args: argparse.Namespace) -> dict:
         },
         "settings": {
             "sent_as": "signed generic webhooks (latency = acknowledgement)" if args.webhooks else "turns API",
+            "analysis_in": "a `coach worker` process beside the server" if args.worker_process else "the server",
             "conversations": args.conversations,
             "turns_per_conversation": args.turns_per_conversation,
             "workers": workers_list,

@@ -13,6 +13,14 @@ import yaml
 from eval.common import require_file
 
 DEFAULT = Path(__file__).resolve().parent / "data" / "pii_planted.yaml"
+# Written afterwards, independently of the planted set and of the recognisers, and run once at the end:
+# the planted set's misses shaped the name and password recognisers; this one's did not.
+HELDOUT = Path(__file__).resolve().parent / "data" / "pii_heldout.yaml"
+
+
+def evaluate_pii_sets() -> dict:
+    """`coach eval pii` with no path: the planted set and the held-back one."""
+    return {"planted": evaluate_pii(DEFAULT), "heldout": evaluate_pii(HELDOUT)}
 
 
 def evaluate_pii(path: Path = DEFAULT) -> dict:

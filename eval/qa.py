@@ -1,4 +1,5 @@
-"""QA scores against people: `coach eval qa PATH` on a MAIA-DQE file.
+"""QA scores against people: `coach eval qa PATH` on a MAIA-DQE file, or on a folder of our own
+gold-labelled chats (eval/data/qa/dev, eval/data/qa/heldout: `evaluate_qa_gold`, at the end).
 
 Each dialogue is scored whole (customer turns in English machine translation `text_mt`, agent turns in
 their English source `text_src`); the conversation score is ranked against the human ratings of the
@@ -18,7 +19,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
+from typing import Literal
 
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import spearmanr
 from sklearn.metrics import cohen_kappa_score
 
@@ -26,7 +30,7 @@ from app.coaching.conversation import Conversation, Turn
 from app.coaching.engine import CoachingEngine
 from app.qa.models import ConversationScore
 from app.qa.scoring import QAScorer
-from eval.common import require_file
+from eval.common import DatasetMissing, require_file
 from eval.maia import MAIA_EMOTIONS
 
 UPSET_EMOTIONS = frozenset({"frustration", "anger", "disappointment", "anxiety"})
@@ -144,4 +148,111 @@ def evaluate_qa(engine: CoachingEngine, path: Path) -> dict:
         "spearman": correlations,
         "criterion_agreement": {k: _agreement(v) for k, v in agreement.items()},
         "conversations_per_minute": round(len(dialogues) / seconds * 60, 1) if seconds else None,
+    }
+
+
+# -- our own gold-labelled chats (eval/data/qa) ------------------------------------------------
+
+OWN_DIR = Path(__file__).resolve().parent / "data" / "qa"
+
+
+class GoldLabels(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rating: int = Field(ge=1, le=5)
+    criteria: dict[str, Literal["pass", "fail", "na"]]
+    escalated: bool
+    repeat_contact: bool
+    issue: str
+
+
+class GoldChat(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    agent_id: str
+    turns: list[dict[str, str]] = Field(min_length=2)
+    gold: GoldLabels
+
+    def conversation(self) -> Conversation:
+        turns = [
+            Turn(role=t["role"], text=t["text"], agent_id=self.agent_id if t["role"] == "agent" else None)  # type: ignore[arg-type]
+            for t in self.turns
+        ]
+        return Conversation(conversation_id=self.id, turns=turns)
+
+
+class GoldFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    license: str
+    description: str
+    chats: list[GoldChat]
+
+
+def read_gold_chats(folder: Path) -> list[GoldChat]:
+    if not folder.is_dir():
+        raise DatasetMissing(f"QA gold chats folder not found at {folder}; pass its path on the command line")
+    files = sorted(folder.glob("*.yaml"))
+    return [chat for path in files for chat in GoldFile.model_validate(yaml.safe_load(path.read_text())).chats]
+
+
+def _outcome_table(pairs: list[tuple[str, str]]) -> dict:
+    """Ours against gold for one criterion: agreement where both judged, and the precision and
+    recall of our 'fail' (what a QA lead would be shown as a failing) against gold 'fail'."""
+    judged = [(g, o) for g, o in pairs if g != "na" and o != "na"]
+    fails_shown = sum(o == "fail" for _, o in judged)
+    true_fails = sum(g == "fail" and o == "fail" for g, o in judged)
+    gold_fails = sum(g == "fail" for g, _ in judged)
+    table: dict = {
+        "n": len(pairs),
+        "both_judged": len(judged),
+        "agreement": round(sum(g == o for g, o in judged) / len(judged), 3) if judged else None,
+        "fail_precision": round(true_fails / fails_shown, 3) if fails_shown else None,
+        "fail_recall": round(true_fails / gold_fails, 3) if gold_fails else None,
+        "applicability_agreement": round(sum((g == "na") == (o == "na") for g, o in pairs) / len(pairs), 3),
+    }
+    if judged and len({g for g, _ in judged} | {o for _, o in judged}) > 1:
+        kappa = cohen_kappa_score([g for g, _ in judged], [o for _, o in judged])
+        table["kappa"] = None if kappa != kappa else round(float(kappa), 3)
+    return table
+
+
+def evaluate_qa_gold(engine: CoachingEngine, folder: Path) -> dict:
+    """`coach eval qa eval/data/qa/dev` (or heldout): our scorer against gold labels set before it ran."""
+    chats = read_gold_chats(folder)
+    scorer = QAScorer(engine)
+    scores = scorer.score_many([c.conversation() for c in chats])
+    rho, p = spearmanr([s.score for s in scores], [c.gold.rating for c in chats])
+    by_criterion: dict[str, list[tuple[str, str]]] = {}
+    for chat, score in zip(chats, scores, strict=True):
+        for result in score.criteria:
+            gold = chat.gold.criteria.get(result.id)
+            if gold is not None:
+                by_criterion.setdefault(result.id, []).append((gold, result.outcome))
+    passed = [s.score >= scorer.rubric.pass_mark for s in scores]
+    gold_passed = [c.gold.rating >= 4 for c in chats]
+    flagged = [not p for p in passed]
+    true_flagged = sum(f and not g for f, g in zip(flagged, gold_passed, strict=True))
+    return {
+        "dataset": str(folder),
+        "how": "each gold chat scored whole with the default rubric; gold labels written with the chats, "
+        "before any scoring (eval/data/qa/README.md); Spearman of the 0-100 score against the 1-5 rating; per "
+        "criterion: agreement where both judged, and precision/recall of our 'fail' against gold 'fail'",
+        "conversations": len(chats),
+        "mean_turns": round(mean(len(c.turns) for c in chats), 1),
+        "spearman_rating": {"rho": round(float(rho), 3), "p_value": round(float(p), 4)},
+        "below_pass_mark": {
+            "pass_mark": scorer.rubric.pass_mark,
+            "flagged": sum(flagged),
+            "precision_vs_rating_at_most_3": round(true_flagged / sum(flagged), 3) if any(flagged) else None,
+            "recall_of_rating_at_most_3": round(true_flagged / max(1, gold_passed.count(False)), 3),
+        },
+        "escalated_agreement": round(
+            sum(s.escalated == c.gold.escalated for s, c in zip(scores, chats, strict=True)) / len(chats), 3
+        ),
+        "repeat_contact_agreement": round(
+            sum(s.repeat_contact == c.gold.repeat_contact for s, c in zip(scores, chats, strict=True)) / len(chats), 3
+        ),
+        "criteria": {k: _outcome_table(v) for k, v in by_criterion.items()},
     }

@@ -26,9 +26,10 @@ from app.conversations.live import LiveCoach, WarmItem
 from app.settings import Settings
 from app.storage.database import session_scope
 from app.tenants.models import ApiKey, Tenant
-from app.tenants.service import authenticate
+from app.tenants.service import KeyCache, authenticate
 from app.tokens.service import PREFIX as TOKEN_PREFIX
 from app.tokens.service import BrowserToken, TokenError, TokenSigner
+from app.webhooks.models import Integration
 from app.webhooks.service import Inbox
 
 _bearer = HTTPBearer(auto_error=False)
@@ -171,7 +172,12 @@ async def get_inbox(connection: HTTPConnection) -> Inbox:
     return connection.app.state.inbox
 
 
+async def get_integration_cache(connection: HTTPConnection) -> KeyCache[Integration]:
+    return connection.app.state.integration_cache
+
+
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
+IntegrationCacheDep = Annotated[KeyCache[Integration], Depends(get_integration_cache)]
 InboxDep = Annotated[Inbox, Depends(get_inbox)]
 
 

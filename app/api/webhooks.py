@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.deps import InboxDep, SessionsDep
+from app.api.deps import InboxDep, IntegrationCacheDep, SessionsDep
 from app.api.errors import ApiError, error_responses
 from app.storage.database import session_scope
 from app.webhooks.adapters import ADAPTERS, PLATFORMS
@@ -119,6 +119,7 @@ async def receive(
     request: Request,
     sessions: SessionsDep,
     inbox: InboxDep,
+    integrations: IntegrationCacheDep,
     integration: Annotated[
         str, Query(min_length=1, max_length=32, description="the id `coach integrations add` printed")
     ],
@@ -129,7 +130,14 @@ async def receive(
     body = await request.body()
     if len(body) > MAX_BODY:
         raise ApiError(413, "body_too_large", f"webhook bodies are limited to {MAX_BODY} bytes")
-    found = await asyncio.to_thread(_integration, sessions, integration)
+    # A platform sends every message of every chat to one integration: remembered for the key-cache TTL,
+    # so the acknowledgement costs one database write, not a read and a write (a rotation or removal made
+    # elsewhere takes effect within COACHLINE_KEY_CACHE_SECONDS).
+    found = integrations.get(integration)
+    if found is None:
+        found = await asyncio.to_thread(_integration, sessions, integration)
+        if found is not None:
+            integrations.put(integration, found)
     if found is None or found.platform != platform:
         raise ApiError(
             404, "unknown_integration", f"no {platform} integration {integration!r}: see coach integrations list"

@@ -26,13 +26,18 @@ ENTITIES = (
     "IP_ADDRESS",
     "STREET_ADDRESS",
     "CREDENTIAL",
+    "PERSON",  # names the chat introduces (NameByContextRecognizer); NER finds more with COACHLINE_PII_NER
 )
 MIN_SCORE = 0.35  # phone numbers score 0.4 without context words
 # Every entity above holds a digit or an "@", except an IPv6 address written in hex letters
 # only ("fe::ab"), which still holds a run of colons between hex. Text with none of these is
 # not analysed at all: most chat turns, and Presidio's dozens of patterns cost milliseconds.
-# A credential may hold no digit ("security answer: Rover"): its keywords open the analysis too.
-_MAY_HOLD_PII = re.compile(r"[\d@]|[0-9a-f]*:[0-9a-f]*:|pass|pw|pin|answer|code|key|token|secret", re.I)
+# A credential may hold no digit ("security answer: Rover"): its keywords open the analysis too, as
+# do the words that introduce a name (app.pii.recognizers.NAME_CUES) and a capital after a word.
+_MAY_HOLD_PII = re.compile(
+    r"[\d@]|[0-9a-f]*:[0-9a-f]*:|(?i:pass|pw|pin|answer|code|key|token|secret|name|called)|\w\W+[A-Z]|"
+    r"^\W*(?:\w+\W+)?(?i:this is|it'?s|its|i'?m|im)\s"
+)
 
 
 def _offline_tldextract() -> None:
@@ -104,7 +109,7 @@ def _ner_pipeline():
 class Redactor:
     def __init__(self, ner: bool = False) -> None:
         """`ner`: also names and places (spaCy NER, several ms a turn; COACHLINE_PII_NER); off: patterns only."""
-        from app.pii.recognizers import credential_recognizer, street_recognizer
+        from app.pii.recognizers import credential_recognizer, name_recognizer, street_recognizer
 
         _offline_tldextract()
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
@@ -130,6 +135,7 @@ class Redactor:
             IpRecognizer(),
             street_recognizer(),
             credential_recognizer(),
+            name_recognizer(),
         ):
             registry.add_recognizer(recognizer)
         self.ner = ner
@@ -139,7 +145,7 @@ class Redactor:
             registry.add_recognizer(SpacyRecognizer(supported_entities=list(NER_ENTITIES)))
         else:
             nlp_engine = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "no_op"}])
-        self.entities = [*ENTITIES, *NER_ENTITIES] if ner else list(ENTITIES)
+        self.entities = list(dict.fromkeys([*ENTITIES, *NER_ENTITIES])) if ner else list(ENTITIES)
         self.analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["en"])
         self.anonymizer = AnonymizerEngine()
 

@@ -8,6 +8,7 @@ score and the live sidebar agree on what happened.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,9 +26,58 @@ EFFORT_CUES = {
     "waiting": "complained of waiting or of contacting us again",
 }
 REPEAT_CONTACT_CUES = frozenset({"waiting", "repeat_story"})
-PENDING_MOVES = frozenset({"action", "hold"})  # work the customer now waits on
-COMMITMENT_MOVES = frozenset({"timeline", "follow_up"})
+# The words that confirm a cue or a move by meaning where a QA verdict rests on it: a transfer says who
+# it goes to; a repeat contact says they were in touch before (not "as I said" within this chat).
+TRANSFER = re.compile(
+    r"\b(transfer\w*|connect\w* you|put (you|this) through|pass\w* (you|this|it|your \w+) (on |over |across )?to|"
+    r"hand\w* (you|this|it) over|escalat\w*|refer\w* (you|this|it)|(bring|brought|joining)\w*|"
+    r"(the|our|a) \w+ team (will|'ll) (take over|call|contact|be in touch))\b",
+    re.I,
+)
+REPEAT_CONTACT = re.compile(
+    r"\b((second|third|fourth|fifth|\d+(st|nd|rd|th)|another|every) (time|call|chat|email)|"
+    r"(called|contacted|emailed|messaged|chatted|written|wrote|spoke|spoken|rang|phoned|been in touch)"
+    r"( to| with)?( you| your \w+| someone| an agent| support| customer service| the \w+)?"
+    r" (before|already|yesterday|every (day|week|morning)|last (week|month|time|night)|twice|three times|"
+    r"\d+ times|on (day|monday|tuesday|wednesday|thursday|friday|saturday|sunday|the))|"
+    r"already (called|contacted|emailed|messaged|chatted|been in touch|reported|raised|complained)|"
+    r"(told|promised|said) (me )?(last time|before|on the phone|yesterday|last week)|"
+    r"last time I (called|contacted|chatted|spoke|wrote)|(I|we) (called|rang|phoned|wrote|emailed) on|"
+    r"(your|the other|another) (colleague|agent|rep)\w* (said|told|promised))\b",
+    re.I,
+)
+# Work the customer waits on after the chat: handed on to someone (a team investigates, a case is open),
+# said by a sentence that acts, sets a timeline, follows up or hands over (meaning), in words that say the
+# work is still open (pattern: precision, since a wrong fail costs a QA lead's trust).
+PENDING_MOVES = frozenset({"action", "timeline", "follow_up", "warm_transfer", "cold_transfer"})
+HANDED_ON = re.compile(
+    r"\b((raised|opened|logged|created|escalated|submitted|filed|passed)( (it|this|that))? (a |an |the |your )?"
+    r"(ticket|case|fault|complaint|investigation|claim|request|report|escalation|trace|dispute)|"
+    r"(escalated|passed|referred|sent|forwarded|handed) (it |this |that |your \w+ )?(on |over )?to|"
+    r"(team|engineers?|technicians?|specialists?|department|colleagues?|manager|supervisor|carrier|courier|"
+    r"partner|warehouse)s? (will|'ll|is going to|are going to|is|are) (now )?(look|investigat|review|check|"
+    r"contact|call|get back|be in touch|work|assess|process|trac)|"
+    r"(still|currently) (investigating|being investigated|in progress|pending|open|under review|waiting)|"
+    r"waiting (on|for) (the|our|a) \w+ (team|department|partner|carrier|courier|engineer))",
+    re.I,
+)
+COMMITMENT_MOVES = frozenset({"timeline", "follow_up", "warm_transfer", "action"})
 RATE_MIN_WORDS = 4
+# The next contact, and a time for it, in one sentence: an update the customer can hold us to ("I'll email
+# you by Friday"), not a process time ("refunds take 5-7 days") nor an open promise ("we'll get back to you").
+NEXT_CONTACT = re.compile(
+    r"\b(update you|updates?|keep you (posted|updated|informed)|let you know|get back to you|hear (back )?from "
+    r"(us|me|them|the team)|(email|call|text|message|contact|ring|phone) you|check (in|back)|follow(ing)? up|"
+    r"(send|give) you an? (update|message|email|call|text))\b",
+    re.I,
+)
+NAMED_TIME = re.compile(
+    r"\b((by|before|within|in the next|on|at|until|no later than) (\d|tomorrow|today|tonight|this (afternoon|"
+    r"evening|week)|monday|tuesday|wednesday|thursday|friday|saturday|sunday|end of|the end of|close of|noon|midday)|"
+    r"tomorrow|tonight|\d+ ?(am|pm|hours?|hrs?|days?|working days|business days|minutes?|mins?|weeks?)|"
+    r"\d{1,2}[:.]\d{2}|(monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
+    re.I,
+)
 
 
 @dataclass
@@ -59,11 +109,20 @@ class Scored:
     def moves_at(self, moves: frozenset[str]) -> list[tuple[int, AgentSentence]]:
         return [(i, s) for i, s in self.agent_sentences() if not s.compliance and moves & set(s.moves)]
 
+    def transfers(self, moves: frozenset[str] = TRANSFER_MOVES) -> list[tuple[int, AgentSentence]]:
+        """Sentences that hand the customer over: by meaning, in words that say so."""
+        return [(i, s) for i, s in self.moves_at(moves) if TRANSFER.search(s.span.text)]
+
     def escalation_turn(self) -> int | None:
         """The first turn where the customer asked for escalation or the agent transferred them."""
         asked = [i for i, _ in self.cues(ESCALATION_CUES)]
-        moved = [i for i, _ in self.moves_at(TRANSFER_MOVES)]
+        moved = [i for i, _ in self.transfers()]
         return min(asked + moved, default=None)
+
+    def repeat_contact(self) -> list[tuple[int, Any]]:
+        """Cues of waiting or retelling, by meaning, in a turn that says they were in touch before."""
+        texts = {i: t.text for i, t in enumerate(self.conversation.turns)}
+        return [(i, c) for i, c in self.cues(REPEAT_CONTACT_CUES) if REPEAT_CONTACT.search(texts[i])]
 
 
 @dataclass
@@ -190,21 +249,27 @@ CHECKS["repeat_ask"] = _flag_check(
 
 @check("next_update_commitment")
 def next_update_commitment(scored: Scored, params: dict[str, Any]) -> Finding:
-    """When work is left pending (an action under way, a hold, a delay), the agent says when the
-    customer will hear next. A chat the customer ends satisfied needs no commitment."""
-    pending = scored.moves_at(PENDING_MOVES)
-    delays = "status_update" in scored.state.ledger.owed_ever
-    if not pending and not delays:
-        return _na("nothing was left pending")
-    if _ended_settled(scored):
-        return _na("the customer ended the chat satisfied")
-    committed = scored.moves_at(COMMITMENT_MOVES)
-    if committed or scored.state.covered("proactive_update", "next_update"):
-        i, sentence = committed[0] if committed else (pending[0][0], None)
-        span = sentence.span if sentence else None
+    """When work is left pending (handed on: a team investigates, a case is open; or a delay was
+    reported), the agent says when the customer will hear next. Pending work and the
+    commitment are read by meaning (the agent-move classifier); the commitment must also name the next
+    contact and its time (patterns add the precision: "a new card will be sent within 5 days" is a
+    timeline, not an update the customer can hold us to)."""
+    committed = [
+        (i, s)
+        for i, s in scored.moves_at(COMMITMENT_MOVES)
+        if NEXT_CONTACT.search(s.span.text) and NAMED_TIME.search(s.span.text)
+    ]
+    if committed:  # a dated next contact is the commitment, whatever it is about
+        i, sentence = committed[0]
         return Finding(
-            "pass", "the agent said when the customer will hear next", 1.0, [_evidence(i, "agent", span, "commitment")]
+            "pass",
+            "the agent said when the customer will hear next",
+            1.0,
+            [_evidence(i, "agent", sentence.span, "commitment")],
         )
+    pending = [(i, s) for i, s in scored.moves_at(PENDING_MOVES) if HANDED_ON.search(s.span.text)]
+    if not pending and "status_update" not in scored.state.ledger.owed_ever:
+        return _na("nothing was left pending")
     i, sentence = pending[-1] if pending else (scored.analyses[-1].index, None)
     return Finding(
         "fail",
@@ -218,10 +283,10 @@ def next_update_commitment(scored: Scored, params: dict[str, Any]) -> Finding:
 def warm_transfer(scored: Scored, params: dict[str, Any]) -> Finding:
     """An escalation or a transfer is handed over warm: the customer told who and what was passed on."""
     asked = scored.cues(ESCALATION_CUES)
-    transfers = scored.moves_at(TRANSFER_MOVES)
+    transfers = scored.transfers()
     if not asked and not transfers:
         return _na("no escalation or transfer")
-    warm = scored.moves_at(frozenset({"warm_transfer"}))
+    warm = scored.transfers(frozenset({"warm_transfer"}))
     if warm or scored.state.covered("warm_transfer", "summary"):
         i, sentence = warm[0] if warm else (transfers[0][0] if transfers else asked[0][0], None)
         return Finding(
@@ -296,22 +361,20 @@ def customer_effort(scored: Scored, params: dict[str, Any]) -> Finding:
 
 @check("left_unresolved")
 def left_unresolved(scored: Scored, params: dict[str, Any]) -> Finding:
-    """An upset customer leaves with nothing concrete offered (the resolution still owed at the end)."""
+    """An upset customer leaves with nothing concrete offered: still upset in their last turn, and the
+    resolution they were owed never settled by an action or a timeline."""
     if not scored.upset_turns():
         return _na("the customer was never upset")
     owed = scored.state.ledger.open.get("resolution")
     if owed is None:
         return Finding("pass", "something concrete was offered", 1.0)
+    last = next(a for a in reversed(scored.analyses) if a.customer)
+    if not (last.customer and last.customer.upset):
+        # The customer ends calm or thankful: whatever the ledger missed, they were not left with nothing.
+        return Finding("pass", "the customer ends no longer upset", 1.0)
     return Finding(
         "fail",
         "the customer was upset and nothing concrete was offered by the end",
         0.0,
         [_evidence(owed.since, "customer", None, owed.why)],
-    )
-
-
-def _ended_settled(scored: Scored) -> bool:
-    last = next((a for a in reversed(scored.analyses) if a.customer), None)
-    return bool(
-        last and last.customer and any(c.kind == "settled" for c in last.customer.cues) and not last.customer.upset
     )

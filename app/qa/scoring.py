@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from app.coaching.conversation import Conversation
 from app.coaching.engine import CoachingEngine
 from app.coaching.frameworks import CoachingLibrary
-from app.qa.checks import CHECKS, ESCALATION_CUES, REPEAT_CONTACT_CUES, Scored
+from app.qa.checks import CHECKS, ESCALATION_CUES, Scored
 from app.qa.models import ConversationScore, CriterionResult, Sentiment
 from app.qa.rubric import Rubric
 
@@ -112,7 +112,7 @@ class QAScorer:
             ),
             escalated=escalation_at is not None,
             escalation_signals=signals,
-            repeat_contact=bool(scored.cues(REPEAT_CONTACT_CUES)),
+            repeat_contact=bool(scored.repeat_contact()),
             problem_statement=_problem_statement(conversation),
             robotic_phrases=[
                 s.span.text for i, s in scored.agent_sentences() if s.templated.flag or (i, s.span.start) in robotic

@@ -190,3 +190,28 @@ def test_an_event_acknowledged_then_killed_is_processed_once_after_restart(tmp_p
     finally:
         second.terminate()
         second.wait(timeout=30)
+
+
+def test_a_rotated_secret_is_honoured_within_the_key_cache_ttl(service: Service):
+    """The acknowledgement path remembers integrations for COACHLINE_KEY_CACHE_SECONDS (0.5 s here):
+    after a rotation both secrets work (the grace period), and a removal stops the webhooks."""
+    from app.webhooks.service import remove_integration, rotate_secret
+
+    integration, old_secret = _integration(service.url, "acme", "generic")
+    url = f"{service.base}/v1/webhooks/generic?integration={integration}"
+
+    def send(secret: str, event: str) -> int:
+        body = json.dumps({"event_id": event, "conversation_id": "rot-1", "role": "customer", "text": "hi"}).encode()
+        return httpx.post(url, content=body, headers=samples.generic_headers(secret, body)).status_code
+
+    assert send(old_secret, "r-1") == 200  # now cached
+    engine = make_engine(service.url)
+    with session_scope(sessionmaker(engine)) as session:
+        new_secret = rotate_secret(session, integration).secret
+    time.sleep(service.settings.key_cache_seconds + 0.2)
+    assert send(new_secret, "r-2") == 200 and send(old_secret, "r-3") == 200
+    with session_scope(sessionmaker(engine)) as session:
+        remove_integration(session, integration)
+    engine.dispose()
+    time.sleep(service.settings.key_cache_seconds + 0.2)
+    assert send(new_secret, "r-4") == 404

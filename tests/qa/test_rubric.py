@@ -30,7 +30,7 @@ def test_the_default_rubric_covers_the_issues_criteria() -> None:
         "sentiment_trajectory",
         "customer_effort",
     } <= checks
-    assert {c.kind for c in rubric.criteria} == {"weighted", "bonus", "auto_fail"}
+    assert {c.kind for c in rubric.criteria} == {"weighted", "bonus"}
 
 
 def test_a_tenant_amends_the_rubric(tmp_path: Path) -> None:

@@ -59,11 +59,25 @@ def test_criteria_that_do_not_apply_are_left_out_of_the_score(qa_scorer, scored_
     assert calm.score > 60  # a plain question plainly answered is not a poor chat
 
 
-def test_an_upset_customer_left_with_nothing_auto_fails(qa_scorer, scored_chats) -> None:
+def test_an_upset_customer_left_with_nothing_fails_and_a_tenant_can_make_it_an_auto_fail(
+    qa_engine, qa_scorer, scored_chats
+) -> None:
+    from app.qa.scoring import QAScorer
+
     unresolved = qa_scorer.score(scored_chats["unresolved-1"])
     assert outcome(unresolved, "left_unresolved") == "fail"
-    assert unresolved.auto_failed and unresolved.score == 0.0
-    assert unresolved.repeat_contact  # "nobody has called me back"
+    assert not unresolved.auto_failed and 0 < unresolved.score < 40
+    strict = qa_scorer.rubric.model_copy(
+        update={
+            "criteria": [
+                c.model_copy(update={"kind": "auto_fail"}) if c.id == "left_unresolved" else c
+                for c in qa_scorer.rubric.criteria
+            ]
+        }
+    )
+    zeroed = QAScorer(qa_engine, strict).score(scored_chats["unresolved-1"])
+    assert zeroed.auto_failed and zeroed.score == 0.0
+    assert zeroed.score == expected_score(zeroed)
 
 
 def test_scores_follow_the_stated_arithmetic(qa_scorer, scored_chats) -> None:

@@ -128,3 +128,42 @@ def test_names_and_places_are_redacted_by_ner():
     assert "Margaret Okafor" not in stored and "<PERSON>" in stored
     assert "Leeds" not in stored and "order" in stored
     assert redactor("Thanks, that sorted it out!") == "Thanks, that sorted it out!"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("hi, my name is dave and the router is dead", "dave"),
+        ("Thanks, Priya, that fixed it!", "Priya"),
+        ("Hi there, Tomasz here. Quick question about the refund", "Tomasz"),
+        ("my husband Tomas Novak set the account up", "Tomas Novak"),
+        ("an agent called Jonno promised a callback", "Jonno"),
+        ("Hello Anneliese, I am Björn Lindqvist and the plug is wrong", "Björn Lindqvist"),
+        ("Name on card: Ingrid Halvorsen", "Ingrid Halvorsen"),
+        ("its kimberly again, the screen is still cracked", "kimberly"),
+    ],
+)
+def test_names_the_chat_introduces_are_redacted_without_ner(redactor: Redactor, text: str, name: str):
+    assert name not in redactor(text, "redact")
+    assert "<PERSON>" in redactor(text, "redact")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is ridiculous, it's broken again",
+        "it's happening again, help",
+        "Thanks, that sorted it out!",
+        "Hi team, is the Main menu down?",
+        "I'm still waiting, this is the third time I ask",
+        "The password reset link is not working",
+    ],
+)
+def test_ordinary_turns_keep_their_words(redactor: Redactor, text: str):
+    assert redactor(text, "redact") == text
+
+
+def test_a_password_shaped_word_in_a_turn_about_a_password(redactor: Redactor):
+    redacted = redactor("i changed my password to Summer2024! but it still fails, order ZK4P9T", "redact")
+    assert "Summer2024!" not in redacted and "<CREDENTIAL>" in redacted
+    assert "ZK4P9T" in redacted  # an order reference (one case, no symbol) stays

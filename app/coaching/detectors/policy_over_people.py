@@ -8,7 +8,9 @@ from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.state import ConversationState
 
-REFUSAL = 0.5  # probability of the refusal move from which it is flagged (or when it is the likeliest move)
+# Probability of the refusal move from which it is flagged. Being merely the likeliest move is not enough:
+# the head spreads a factual sentence ("Done - 34 duplicate events removed.") thin, refusal on top at 0.3.
+REFUSAL = 0.5
 SURE_REFUSAL = 0.8
 BETTER_MOVE = "Say what you CAN do — an exception within your limits, an option, or a fast escalation."
 
@@ -28,7 +30,7 @@ class PolicyOverPeopleDetector:
         for i, span in enumerate(context.sentences):
             reading = context.moves[i]
             probability = reading.scores.get("refusal", 0.0)
-            if context.compliance[i] or not (probability >= REFUSAL or reading.top() == "refusal"):
+            if context.compliance[i] or probability < REFUSAL:
                 continue
             # An offer beside the refusal ("we can't refund it, but I can credit it now") is not hiding.
             if reading.makes("action") and probability < SURE_REFUSAL:
