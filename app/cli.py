@@ -323,6 +323,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.database_url:
         os.environ["COACHLINE_DATABASE_URL"] = args.database_url
+    if args.threads is not None:
+        os.environ["COACHLINE_THREADS"] = str(args.threads)
+    else:  # leave a core to the processes acknowledging webhooks on this machine
+        os.environ.setdefault("COACHLINE_THREADS", str(max(1, (os.cpu_count() or 2) - 1)))
     from app.main import create_app
     from app.settings import Settings
 
@@ -628,6 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="background work without HTTP: webhook events, callbacks, QA jobs (beside coach serve)"
     )
     worker.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
+    worker.add_argument("--threads", type=int, help="model threads (default: COACHLINE_THREADS, else cores - 1)")
     worker.set_defaults(func=cmd_worker)
     return parser
 

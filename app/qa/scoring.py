@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from app.coaching.conversation import Conversation
 from app.coaching.engine import CoachingEngine
 from app.coaching.frameworks import CoachingLibrary
-from app.qa.checks import CHECKS, ESCALATION_CUES, Scored
+from app.coaching.upset import UPSET_STATES
+from app.qa.checks import CHECKS, ESCALATION_CUES, RATE_MIN_WORDS, Scored
 from app.qa.models import ConversationScore, CriterionResult, Sentiment
 from app.qa.rubric import Rubric
 
 DEFAULT_RUBRIC = "default_qa"
 SCORING_NAMESPACE = "\x00qa"  # a macro-memory tenant nothing is ever learned under (see the module doc)
 STATEMENT_MIN_WORDS = 4  # a customer turn this long can state their problem ("hi" and "ok" can't)
+NOT_DISTRESS = frozenset({"question", "settled"})
 
 
 def rubric_of(library: CoachingLibrary, rubric_id: str = DEFAULT_RUBRIC) -> Rubric:
@@ -85,8 +87,13 @@ class QAScorer:
         if escalation_at is not None:
             for analysis in scored.analyses[: escalation_at + 1]:
                 if analysis.customer:
-                    kinds = [c.kind for c in analysis.customer.cues if c.kind not in ESCALATION_CUES]
-                    if analysis.customer.upset:
+                    # What showed distress: warning cues and upset states, not a question or thanks.
+                    kinds = [
+                        c.kind
+                        for c in analysis.customer.cues
+                        if c.kind not in ESCALATION_CUES | NOT_DISTRESS and c.severity != "info"
+                    ]
+                    if analysis.customer.upset and analysis.customer.state.label in UPSET_STATES:
                         kinds.append(analysis.customer.state.label)
                     for kind in kinds:
                         if kind not in signals:
@@ -114,8 +121,12 @@ class QAScorer:
             escalation_signals=signals,
             repeat_contact=bool(scored.repeat_contact()),
             problem_statement=_problem_statement(conversation),
-            robotic_phrases=[
-                s.span.text for i, s in scored.agent_sentences() if s.templated.flag or (i, s.span.start) in robotic
+            robotic_phrases=[  # as the robotic-rate criterion counts them: a bare "Hi!" is no script
+                s.span.text
+                for i, s in scored.agent_sentences()
+                if (s.templated.flag or (i, s.span.start) in robotic)
+                and not s.compliance
+                and len(s.span.text.split()) >= RATE_MIN_WORDS
             ],
             policy_lines=[f.span.text for _, f in scored.flags({"policy_over_people"})],
         )

@@ -9,6 +9,7 @@ HDBSCAN calls nearly everything noise.  Names come from class-based TF-IDF (BERT
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -48,7 +49,18 @@ CONTRACTION_STUBS = frozenset(
         "wouldn",
     ]
 )
-STOP_WORDS = sorted(ENGLISH_STOP_WORDS | CONTRACTION_STUBS)
+# Chat filler that says nothing about what the issue is ("just", "hi", "pls"), beside the usual stop words.
+CHAT_FILLER = frozenset(
+    re.findall(
+        r"\S+",
+        "just hi hello hey thanks thank pls plz please ok okay yes yeah got get really im ive dont cant didnt doesnt "
+        "wont lol u ur want need know like said say saying good did does time times day days week weeks month "
+        "months year years today yesterday tomorrow still now again ago taken since",
+    )
+)
+STOP_WORDS = sorted(ENGLISH_STOP_WORDS | CONTRACTION_STUBS | CHAT_FILLER)
+# Words of three letters or more that start with a letter: order numbers and amounts ("99") name no theme.
+TERM_PATTERN = r"(?u)\b[^\W\d_][\w-]{2,}\b"  # no apostrophes: "landlord's" counts as "landlord"
 NAME_TERMS = 3
 THEME_TERMS = 8
 NOISE = -1
@@ -112,7 +124,7 @@ def class_tfidf_terms(documents: Sequence[str], limit: int = THEME_TERMS) -> lis
     BERTopic's formula, written here in a few lines rather than depending on BERTopic (which
     brings UMAP, its own HDBSCAN and plotly): tf is each term's share of its class's words,
     idf = log(1 + mean words per class / the term's frequency over all classes)."""
-    vectorizer = CountVectorizer(stop_words=STOP_WORDS, ngram_range=(1, 2))
+    vectorizer = CountVectorizer(stop_words=STOP_WORDS, ngram_range=(1, 2), token_pattern=TERM_PATTERN)
     try:
         counts = vectorizer.fit_transform(documents).toarray().astype(np.float64)
     except ValueError:  # nothing but stop words in every class

@@ -215,3 +215,56 @@ def test_a_rotated_secret_is_honoured_within_the_key_cache_ttl(service: Service)
     engine.dispose()
     time.sleep(service.settings.key_cache_seconds + 0.2)
     assert send(new_secret, "r-4") == 404
+
+
+def test_a_receive_only_server_and_a_coach_worker_beside_it(tmp_path: Path, tiny_artifact: Path):
+    """`coach serve` with the inbox, callbacks and QA jobs off acknowledges; `coach worker`, another
+    process on the same database, analyses; SIGTERM stops the worker cleanly."""
+    from app.storage.database import upgrade
+    from tests.api.conftest import new_key
+
+    database = f"sqlite:///{tmp_path / 'coachline.db'}"
+    upgrade(database)
+    key = new_key(database, "acme")
+    integration, secret = _integration(database, "acme", "generic")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "COACHLINE_DATABASE_URL": database,
+        "COACHLINE_MODEL_PATH": str(tiny_artifact),
+        "COACHLINE_BACKEND": "fp32",
+        "COACHLINE_MACRO_WARMUP_TURNS": "0",
+        "COACHLINE_QA_DIR": str(tmp_path / "qa"),
+    }
+    receive_only = {
+        "COACHLINE_WEBHOOK_INBOX": "false",
+        "COACHLINE_CALLBACK_DISPATCH": "false",
+        "COACHLINE_QA_JOBS": "false",
+    }
+    serve = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--log-level", "warning"]
+    server = subprocess.Popen(serve, env={**env, **receive_only})
+    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env, stderr=subprocess.PIPE)
+    try:
+        wait_ready(base, seconds=120)
+        for i in range(3):
+            body = json.dumps(
+                {"event_id": f"w-{i}", "conversation_id": "split-1", "role": "customer", "text": f"m {i}"}
+            )
+            response = httpx.post(
+                f"{base}/v1/webhooks/generic?integration={integration}",
+                content=body.encode(),
+                headers=samples.generic_headers(secret, body.encode()),
+            )
+            assert response.status_code == 200
+        service = Service(base, key, key, database, None)  # type: ignore[arg-type]
+        turns = _turns(service, key, "split-1", 3, seconds=120)
+        assert [t["text"] for t in turns] == ["m 0", "m 1", "m 2"]
+        assert all(t["analysis"]["customer"] is not None for t in turns)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        for process in (server, worker):
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
