@@ -162,12 +162,19 @@ def empathy_before_solution(scored: Scored, params: dict[str, Any]) -> Finding:
     if flagged:
         evidence = [_evidence(i, "agent", f.span, f.reason) for i, f in flagged]
         return Finding("fail", f"solution before empathy in {len(flagged)} turn(s)", 0.0, evidence)
-    acknowledged = scored.moves_at(frozenset({"acknowledge_feeling", "apology"}))
+    # A stock line ("I'm sorry to hear that.", "I understand your concern.") acknowledges no one: it must
+    # not read as templated or robotic, nor as a stock apology.
+    robotic = {(i, f.span.start) for i, f in scored.flags({"robotic"})}
+    acknowledged = [
+        (i, s)
+        for i, s in scored.moves_at(frozenset({"acknowledge_feeling", "apology"}))
+        if "stock_apology" not in s.moves and not s.templated.flag and (i, s.span.start) not in robotic
+    ]
     if not acknowledged:
         first = scored.upset_turns()[0]
         return Finding(
             "fail",
-            "the customer was upset and their feeling was never acknowledged",
+            "the customer was upset and their feeling was never acknowledged in their own terms",
             0.0,
             [_evidence(first, "customer", None, "upset, never acknowledged")],
         )
