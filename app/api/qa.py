@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.deps import CoachingTenantDep, SessionsDep, SettingsDep, TenantDep
+from app.api.deps import CoachDep, CoachingTenantDep, SessionsDep, SettingsDep, TenantDep
 from app.api.errors import ApiError, error_responses
 from app.qa.jobs import FORMATS, RESULTS, QAJob, create_job, get_job, job_dir, list_jobs, new_job_id
 from app.storage.database import session_scope
@@ -50,6 +50,7 @@ class QAJobOut(BaseModel):
     id: str
     status: Literal["queued", "running", "done", "failed"]
     format: str
+    rubric: str
     filename: str | None
     size_bytes: int
     progress: Progress
@@ -66,6 +67,7 @@ def _out(job: QAJob) -> QAJobOut:
         id=job.id,
         status=job.status,  # type: ignore[arg-type]
         format=job.format,
+        rubric=job.rubric,
         filename=job.filename,
         size_bytes=job.size_bytes,
         progress=Progress(scored=job.scored, total=job.total, bad_records=job.bad_records),
@@ -109,11 +111,20 @@ async def create(
     tenant: CoachingTenantDep,
     sessions: SessionsDep,
     settings: SettingsDep,
+    coach: CoachDep,
     format: Annotated[
         Literal["jsonl", "csv", "vcon"] | None, Query(description="overrides the format the Content-Type implies")
     ] = None,
     filename: Annotated[str | None, Query(max_length=255, description="a name to show for the upload")] = None,
+    rubric: Annotated[
+        str,
+        Query(min_length=1, max_length=64, description="the rubric id (a tenant's own, from its frameworks folder)"),
+    ] = "default_qa",
 ) -> QAJobOut:
+    if rubric not in coach.library.rubrics:
+        raise ApiError(
+            404, "unknown_rubric", f"no rubric {rubric!r}; this service has {', '.join(sorted(coach.library.rubrics))}"
+        )
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     fmt = format or CONTENT_TYPES.get(content_type)
     if fmt is None:
@@ -153,7 +164,7 @@ async def create(
 
     def store() -> QAJobOut:
         with session_scope(sessions) as session:
-            return _out(create_job(session, settings.qa_dir, job_id, tenant.id, fmt, upload, filename))
+            return _out(create_job(session, settings.qa_dir, job_id, tenant.id, fmt, upload, filename, rubric))
 
     created = await asyncio.to_thread(store)
     worker = getattr(request.app.state, "qa_worker", None)

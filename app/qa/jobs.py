@@ -46,6 +46,7 @@ class QAJob(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="queued", index=True)  # queued|running|done|failed
     format: Mapped[str] = mapped_column(String(8))
+    rubric: Mapped[str] = mapped_column(String(64), default="default_qa")
     filename: Mapped[str | None] = mapped_column(String(255), default=None)
     size_bytes: Mapped[int] = mapped_column(Integer)
     total: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -67,14 +68,21 @@ def new_job_id() -> str:
 
 
 def create_job(
-    session: Session, root: Path, job_id: str, tenant_id: str, fmt: str, upload: Path, filename: str | None
+    session: Session,
+    root: Path,
+    job_id: str,
+    tenant_id: str,
+    fmt: str,
+    upload: Path,
+    filename: str | None,
+    rubric: str = "default_qa",
 ) -> QAJob:
     """Store the job: the upload moves into the job's folder first, so a stored job always has its file."""
     folder = job_dir(root, job_id)
     folder.mkdir(parents=True, exist_ok=True)
     size = upload.stat().st_size
     shutil.move(str(upload), folder / UPLOAD[fmt])
-    job = QAJob(id=job_id, tenant_id=tenant_id, format=fmt, filename=filename, size_bytes=size)
+    job = QAJob(id=job_id, tenant_id=tenant_id, format=fmt, filename=filename, size_bytes=size, rubric=rubric)
     session.add(job)
     session.commit()
     return job
@@ -210,11 +218,11 @@ class JobScorer:
         self, job: QAJob, folder: Path, on_chunk: Callable[[int, int | None], None], stop: threading.Event
     ) -> tuple[int, int, int]:
         from app.qa.runner import InProcessEngine, run_scoring, write_report
-        from app.qa.scoring import QAScorer
+        from app.qa.scoring import QAScorer, rubric_of
 
         engine = self.engine()
         summary = run_scoring(
-            InProcessEngine(QAScorer(engine)),
+            InProcessEngine(QAScorer(engine, rubric_of(engine.library, job.rubric))),
             [folder / UPLOAD[job.format]],
             folder / "out",
             fmt=job.format,

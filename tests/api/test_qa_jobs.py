@@ -48,6 +48,7 @@ def test_upload_progress_and_results(tiny_artifact: Path, tmp_path: Path) -> Non
             assert created.status_code == 202, created.text
             job = created.json()
             assert job["status"] in ("queued", "running") and job["filename"] == "week-48.jsonl"
+            assert job["rubric"] == "default_qa"
             done = wait_done(base, key, job["id"])
             assert done["status"] == "done", done
             assert done["progress"]["scored"] == 4 and done["progress"]["bad_records"] == 0
@@ -94,6 +95,8 @@ def test_refusals_say_what_to_fix(tiny_artifact: Path, tmp_path: Path) -> None:
             wrong = upload(base, key, b"hello", content_type="text/plain")
             assert wrong.status_code == 415 and "format=" in wrong.json()["error"]["message"]
             assert upload(base, key, b"  \n", content_type="text/csv").status_code == 400
+            unknown = upload(base, key, CHATS.read_bytes(), rubric="acme_qa")
+            assert unknown.status_code == 404 and "default_qa" in unknown.json()["error"]["message"]
             queued = upload(base, key, CHATS.read_bytes()).json()
             early = httpx.get(f"{base}/v1/qa/jobs/{queued['id']}/results/report.html", headers=auth(key))
             assert early.status_code == 409 and "queued" in early.json()["error"]["message"]

@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.String(64), sa.ForeignKey("tenants.id"), nullable=False, index=True),
         sa.Column("status", sa.String(12), nullable=False, index=True),
         sa.Column("format", sa.String(8), nullable=False),
+        sa.Column("rubric", sa.String(64), nullable=False),
         sa.Column("filename", sa.String(255), nullable=True),
         sa.Column("size_bytes", sa.Integer, nullable=False),
         sa.Column("total", sa.Integer, nullable=True),
