@@ -140,9 +140,9 @@ def test_bad_payloads_unknown_integrations_and_platforms(service: Service):
     assert httpx.get(f"{service.base}/v1/conversations/bad-1", headers=auth(service.key)).status_code == 404
 
 
-def test_an_event_acknowledged_then_killed_is_processed_once_after_restart(tmp_path: Path, tiny_artifact: Path):
-    """SIGKILL right after the 2xx, before any processing (this process only receives: the inbox is
-    off), then a restart with the inbox on: the stored event is analysed, once."""
+def _processes_setup(tmp_path: Path, tiny_artifact: Path) -> tuple[str, str, str, str, int, str, dict[str, str]]:
+    """A migrated database with a key and a generic integration, a free port, and the environment for
+    `coach` processes over them: (database, key, integration, secret, port, base URL, env)."""
     from app.storage.database import upgrade
     from tests.api.conftest import new_key
 
@@ -151,14 +151,21 @@ def test_an_event_acknowledged_then_killed_is_processed_once_after_restart(tmp_p
     key = new_key(database, "acme")
     integration, secret = _integration(database, "acme", "generic")
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "COACHLINE_DATABASE_URL": database,
         "COACHLINE_MODEL_PATH": str(tiny_artifact),
         "COACHLINE_BACKEND": "fp32",
         "COACHLINE_MACRO_WARMUP_TURNS": "0",
+        "COACHLINE_QA_DIR": str(tmp_path / "qa"),
     }
+    return database, key, integration, secret, port, f"http://127.0.0.1:{port}", env
+
+
+def test_an_event_acknowledged_then_killed_is_processed_once_after_restart(tmp_path: Path, tiny_artifact: Path):
+    """SIGKILL right after the 2xx, before any processing (this process only receives: the inbox is
+    off), then a restart with the inbox on: the stored event is analysed, once."""
+    database, key, integration, secret, port, base, env = _processes_setup(tmp_path, tiny_artifact)
     serve = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--log-level", "warning"]
     first = subprocess.Popen(serve, env={**env, "COACHLINE_WEBHOOK_INBOX": "false"})
     try:
@@ -220,23 +227,7 @@ def test_a_rotated_secret_is_honoured_within_the_key_cache_ttl(service: Service)
 def test_a_receive_only_server_and_a_coach_worker_beside_it(tmp_path: Path, tiny_artifact: Path):
     """`coach serve` with the inbox, callbacks and QA jobs off acknowledges; `coach worker`, another
     process on the same database, analyses; SIGTERM stops the worker cleanly."""
-    from app.storage.database import upgrade
-    from tests.api.conftest import new_key
-
-    database = f"sqlite:///{tmp_path / 'coachline.db'}"
-    upgrade(database)
-    key = new_key(database, "acme")
-    integration, secret = _integration(database, "acme", "generic")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "COACHLINE_DATABASE_URL": database,
-        "COACHLINE_MODEL_PATH": str(tiny_artifact),
-        "COACHLINE_BACKEND": "fp32",
-        "COACHLINE_MACRO_WARMUP_TURNS": "0",
-        "COACHLINE_QA_DIR": str(tmp_path / "qa"),
-    }
+    database, key, integration, secret, port, base, env = _processes_setup(tmp_path, tiny_artifact)
     receive_only = {
         "COACHLINE_WEBHOOK_INBOX": "false",
         "COACHLINE_CALLBACK_DISPATCH": "false",

@@ -5,25 +5,16 @@ WCAG 2 A/AA rules and fit a phone's width. Screenshots go to COACHLINE_TEST_ARTI
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.qa.report import render_report
 from app.qa.themes import Theme
+from tests.browser.conftest import ARTIFACTS, AXE, require_browser
 from tests.qa.test_report import many_scores
 
-CHROMIUM = Path(os.environ.get("COACHLINE_CHROMIUM", "/usr/bin/chromium"))
-AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-ARTIFACTS = Path(os.environ.get("COACHLINE_TEST_ARTIFACTS", "test-artifacts")) / "browser"
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not CHROMIUM.exists():
-    if os.environ.get("COACHLINE_REQUIRE_BROWSER"):
-        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium (apt-get install chromium)")
-    pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)", allow_module_level=True)
+require_browser()  # skips (or fails under .ci/run) without chromium
 
 THEMES = [
     Theme(
@@ -51,17 +42,6 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("qa-report") / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
 
 
 class Opened:

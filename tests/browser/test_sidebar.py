@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import threading
 import time
@@ -22,20 +21,14 @@ from app.main import create_app
 from app.settings import Settings
 from models.artifact import DEFAULT_ARTIFACT
 from tests.api.conftest import free_port, wait_ready
+from tests.browser.conftest import ARTIFACTS, AXE, require_browser
 
 # The sidebar's status line, null-safe: the widget may not have rendered it yet when polling starts.
 STATUS = "(document.querySelector('[data-testid=coachline-status]')?.innerText ?? '')"
-CHROMIUM = Path(os.environ.get("COACHLINE_CHROMIUM", "/usr/bin/chromium"))
-AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-ARTIFACTS = Path(os.environ.get("COACHLINE_TEST_ARTIFACTS", "test-artifacts")) / "browser"
 ANGRY = "I cancelled my subscription on May 2nd and you STILL charged me! This is a joke, I want my money back."
 ROBOTIC = "We apologize for any inconvenience. Unfortunately it is against our policy to refund after the billing date."
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not CHROMIUM.exists():
-    if os.environ.get("COACHLINE_REQUIRE_BROWSER"):
-        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium (apt-get install chromium)")
-    pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)", allow_module_level=True)
+require_browser()  # skips (or fails under .ci/run) without chromium
 
 
 class Service:
@@ -68,17 +61,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     running.start()
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
 
 
 class Watched:
