@@ -4,14 +4,14 @@ webhook scheme, from a durable outbox) and their delivery log."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from app.api.deps import CoachingTenantDep, SessionsDep, TenantDep
 from app.api.errors import ApiError, error_responses
+from app.api.types import UtcTime
 from app.callbacks.service import add_callback, deliveries, list_callbacks, remove_callback
 from app.storage.database import session_scope
 
@@ -23,13 +23,6 @@ class CallbackIn(BaseModel):
     filter: Literal["all", "flags", "cards"] = Field(
         "all", description="every turn, turns with agent flags, or with cards"
     )
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite hands back naive UTC times
-
-
-UtcTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class CallbackOut(BaseModel):

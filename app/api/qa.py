@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.deps import CoachDep, CoachingTenantDep, SessionsDep, SettingsDep, TenantDep
 from app.api.errors import ApiError, error_responses
+from app.api.types import UtcTime
 from app.qa.jobs import FORMATS, RESULTS, QAJob, create_job, get_job, job_dir, list_jobs, new_job_id
 from app.storage.database import session_scope
 
@@ -31,13 +31,6 @@ CONTENT_TYPES = {
 }
 JSONL_EXAMPLE = '{"conversation_id": "c-1", "turns": [{"role": "customer", "text": "Still no refund."}]}\n'
 ResultName = Literal["conversations.jsonl", "agents.csv", "report.html", "conversations.vcon.jsonl", "errors.jsonl"]
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)  # SQLite: naive UTC
-
-
-UtcTime = Annotated[datetime | None, AfterValidator(_utc)]
 
 
 class Progress(BaseModel):
@@ -56,8 +49,8 @@ class QAJobOut(BaseModel):
     progress: Progress
     error: str | None = Field(None, description="why the job failed")
     created_at: UtcTime
-    started_at: UtcTime = None
-    finished_at: UtcTime = None
+    started_at: UtcTime | None = None
+    finished_at: UtcTime | None = None
     results: dict[str, str] = Field(default_factory=dict, description="download paths, once done")
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.coaching.conversation import Turn
-from app.storage.database import session_scope
+from app.storage.database import as_utc, session_scope
 from app.tenants.models import Tenant, utcnow
 from app.tenants.service import get_or_create_tenant
 from app.webhooks.adapters import PLATFORMS
@@ -80,7 +80,7 @@ def valid_secrets(integration: Integration, now: datetime | None = None) -> list
     found = [integration.secret]
     until = integration.previous_valid_until
     if integration.previous_secret and until is not None:
-        until = until if until.tzinfo else until.replace(tzinfo=UTC)  # SQLite hands back naive times
+        until = as_utc(until)
         if now < until:
             found.append(integration.previous_secret)
     return found
