@@ -30,6 +30,7 @@ from app.webhooks.models import Integration, WebhookEvent
 logger = logging.getLogger(__name__)
 ROTATION_GRACE = timedelta(hours=24)
 MAX_ATTEMPTS = 5
+MAX_BACKOFF_S = 60.0  # the longest pause before an event that failed is tried again
 
 
 def add_integration(session: Session, tenant_id: str, platform: str, secret: str | None = None) -> Integration:
@@ -123,6 +124,7 @@ class Inbox:
     def __init__(self, sessions: sessionmaker[Session], live, poll_s: float = 1.0) -> None:
         self.sessions, self.live, self.poll_s = sessions, live, poll_s
         self._wake = asyncio.Event()
+        self._retry_in: float | None = None  # set after a failure: the pause before trying it again
 
     def notify(self) -> None:
         self._wake.set()
@@ -134,6 +136,12 @@ class Inbox:
                     pass
             except Exception:  # a database blip: the event stays pending and is tried again
                 logger.warning("webhook inbox: processing failed; retrying", exc_info=True)
+            if self._retry_in is not None:
+                # An event that failed keeps its place (order per conversation); it is tried again after
+                # a pause that doubles with each attempt, not at once, so a blip has time to pass.
+                await asyncio.sleep(self._retry_in)
+                self._retry_in = None
+                continue
             self._wake.clear()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
@@ -148,8 +156,11 @@ class Inbox:
             for i, turn in enumerate(turns):
                 await self.live.add_turn(tenant, turn["conversation_id"], _turn(turn), client_key=f"{event_key}:{i}")
         except Exception as exc:
-            await asyncio.to_thread(self._failed, event_row_id, f"{type(exc).__name__}: {exc}")
-            return True
+            attempts = await asyncio.to_thread(self._failed, event_row_id, f"{type(exc).__name__}: {exc}")
+            if attempts < MAX_ATTEMPTS:
+                self._retry_in = min(MAX_BACKOFF_S, self.poll_s * 2 ** (attempts - 1))
+                return False
+            return True  # given up on (status failed): the rest of the inbox goes on at once
         await asyncio.to_thread(self._done, event_row_id)
         return True
 
@@ -171,12 +182,15 @@ class Inbox:
                 row.status, row.processed_at, row.attempts = "done", utcnow(), row.attempts + 1
                 session.commit()
 
-    def _failed(self, row_id: int, error: str) -> None:
+    def _failed(self, row_id: int, error: str) -> int:
+        """Record a failed attempt; returns the attempts made so far."""
         with session_scope(self.sessions) as session:
             row = session.get(WebhookEvent, row_id)
-            if row is not None:
-                row.attempts += 1
-                row.error = error[:2000]
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = "failed"  # left for an operator; the rest of the inbox goes on
-                session.commit()
+            if row is None:
+                return MAX_ATTEMPTS
+            row.attempts += 1
+            row.error = error[:2000]
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = "failed"  # left for an operator; the rest of the inbox goes on
+            session.commit()
+            return row.attempts
