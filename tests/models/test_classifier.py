@@ -101,6 +101,19 @@ def test_onnx_int8_backend_matches_torch_and_caches_the_export(tiny_artifact: Pa
     assert list(tmp_path.glob("*.onnx")) == exported  # reused, not exported again
 
 
+def test_onnx_int8_reads_a_text_the_same_whatever_its_batch_mates(tiny_artifact: Path, tmp_path: Path, monkeypatch):
+    """int8 activations are scaled once per run: each text runs alone, so its reading is its own
+    (live micro-batches, `coach annotate` and QA then agree), whatever batch size is asked for."""
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("COACHLINE_CACHE", str(tmp_path))
+    classifier = EmotionClassifier.load(tiny_artifact, backend="onnx-int8", cache_size=0, batch_size=64)
+    alone = classifier.predict(["still no refund"])[0]
+    long_mate = "my order arrived broken and " * 12
+    among = classifier.predict([long_mate, "still no refund", "ok", "THIS IS A JOKE!!!"])[1]
+    assert classifier.batch_size == 1
+    assert alone.emotions == among.emotions and alone.upset == among.upset
+
+
 def test_unknown_backend_is_refused(tiny_artifact: Path):
     with pytest.raises(ValueError, match="choose one of"):
         EmotionClassifier.load(tiny_artifact, backend="gpu")  # type: ignore[arg-type]
