@@ -11,7 +11,7 @@ import re
 from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.state import ConversationState
-from app.coaching.text import words
+from app.coaching.text import says_contacted_before, words
 from app.coaching.upset import carries_over, is_settled, is_upset
 
 APOLOGY_STATES = frozenset({"frustration", "anger", "disappointment"})  # anxiety alone calls for empathy
@@ -106,7 +106,10 @@ def agent_turn(context: TurnContext, state: ConversationState) -> None:
             ledger.settle("apology", turn)
         resolved = ledger.settle("resolution", turn)
         ledger.settle("answer", turn)
-        if resolved and state.cues_seen & REPEAT_CONTACT and not ledger.ever_settled("follow_up"):
+        # A follow-up is owed to a customer who came back about this: a cue by meaning, confirmed by
+        # their words (waiting on a delivery, or "as I said" within this chat, is no repeat contact).
+        came_back = state.cues_seen & REPEAT_CONTACT and says_contacted_before(state.customer_text)
+        if resolved and came_back and not ledger.ever_settled("follow_up"):
             ledger.owe("follow_up", turn, "they had to come back about this: note it and say when you'll check back")
     if "answer" in delivered:
         ledger.settle("answer", turn)

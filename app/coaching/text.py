@@ -361,3 +361,23 @@ class CustomerDetails:
             "quote": self.quote,
         }
         return {k: v for k, v in values.items() if v}
+
+
+# They say they were in touch about this before: "third time I'm contacting you", "I called on day 1",
+# "your colleague promised". Not "as I said" within this chat (a retelling, not a repeat contact).
+_CONTACTED_BEFORE = re.compile(
+    r"\b((second|third|fourth|fifth|\d+(st|nd|rd|th)|another|every) (time|call|chat|email)|"
+    r"(called|contacted|emailed|messaged|chatted|written|wrote|spoke|spoken|rang|phoned|been in touch)"
+    r"( to| with)?( you| your \w+| someone| an agent| support| customer service| the \w+)?"
+    r" (before|already|yesterday|every (day|week|morning)|last (week|month|time|night)|twice|three times|"
+    r"\d+ times|on (day|monday|tuesday|wednesday|thursday|friday|saturday|sunday|the))|"
+    r"already (called|contacted|emailed|messaged|chatted|been in touch|reported|raised|complained)|"
+    r"(told|promised|said) (me )?(last time|before|on the phone|yesterday|last week)|"
+    r"last time I (called|contacted|chatted|spoke|wrote)|(I|we) (called|rang|phoned|wrote|emailed) on|"
+    r"(your|the other|another) (colleague|agent|rep)\w* (said|told|promised))\b",
+    re.I,
+)
+
+
+def says_contacted_before(text: str) -> bool:
+    return bool(_CONTACTED_BEFORE.search(text))

@@ -16,6 +16,7 @@ from typing import Any
 from app.coaching.analysis import AgentSentence, Span, TurnAnalysis
 from app.coaching.conversation import Conversation
 from app.coaching.state import LEARN, ConversationState
+from app.coaching.text import says_contacted_before
 from app.qa.models import Evidence, Outcome
 
 ESCALATION_CUES = frozenset({"escalation"})
@@ -26,24 +27,12 @@ EFFORT_CUES = {
     "waiting": "complained of waiting or of contacting us again",
 }
 REPEAT_CONTACT_CUES = frozenset({"waiting", "repeat_story"})
-# The words that confirm a cue or a move by meaning where a QA verdict rests on it: a transfer says who
-# it goes to; a repeat contact says they were in touch before (not "as I said" within this chat).
+# The words that confirm a move by meaning where a QA verdict rests on it: a transfer says who it goes to.
+# (A repeat contact is confirmed by `app.coaching.text.says_contacted_before`.)
 TRANSFER = re.compile(
     r"\b(transfer\w*|connect\w* you|put (you|this) through|pass\w* (you|this|it|your \w+) (on |over |across )?to|"
     r"hand\w* (you|this|it) over|escalat\w*|refer\w* (you|this|it)|(bring|brought|joining)\w*|"
     r"(the|our|a) \w+ team (will|'ll) (take over|call|contact|be in touch))\b",
-    re.I,
-)
-REPEAT_CONTACT = re.compile(
-    r"\b((second|third|fourth|fifth|\d+(st|nd|rd|th)|another|every) (time|call|chat|email)|"
-    r"(called|contacted|emailed|messaged|chatted|written|wrote|spoke|spoken|rang|phoned|been in touch)"
-    r"( to| with)?( you| your \w+| someone| an agent| support| customer service| the \w+)?"
-    r" (before|already|yesterday|every (day|week|morning)|last (week|month|time|night)|twice|three times|"
-    r"\d+ times|on (day|monday|tuesday|wednesday|thursday|friday|saturday|sunday|the))|"
-    r"already (called|contacted|emailed|messaged|chatted|been in touch|reported|raised|complained)|"
-    r"(told|promised|said) (me )?(last time|before|on the phone|yesterday|last week)|"
-    r"last time I (called|contacted|chatted|spoke|wrote)|(I|we) (called|rang|phoned|wrote|emailed) on|"
-    r"(your|the other|another) (colleague|agent|rep)\w* (said|told|promised))\b",
     re.I,
 )
 # Work the customer waits on after the chat: handed on to someone (a team investigates, a case is open),
@@ -122,7 +111,7 @@ class Scored:
     def repeat_contact(self) -> list[tuple[int, Any]]:
         """Cues of waiting or retelling, by meaning, in a turn that says they were in touch before."""
         texts = {i: t.text for i, t in enumerate(self.conversation.turns)}
-        return [(i, c) for i, c in self.cues(REPEAT_CONTACT_CUES) if REPEAT_CONTACT.search(texts[i])]
+        return [(i, c) for i, c in self.cues(REPEAT_CONTACT_CUES) if says_contacted_before(texts[i])]
 
 
 @dataclass

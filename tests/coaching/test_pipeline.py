@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from app.coaching import obligations, policy
-from app.coaching.analysis import ScoredLabel
+from app.coaching.analysis import Cue, ScoredLabel, Span
 from app.coaching.context import TurnContext
 from app.coaching.conversation import Turn
 from app.coaching.detectors import Detector
@@ -306,3 +306,19 @@ def test_a_flat_reply_carries_upset_only_while_the_feeling_is_unacknowledged():
     obligations.agent_turn(agent, state)
     _customer(state, "account 4471-22", "neutral")
     assert not state.upset  # acknowledged, and now a calm reply is taken at its word
+
+
+def _came_back_case(customer_text: str) -> ConversationState:
+    """A retelling cue (as the cue head may read by meaning), then a fix offered."""
+    state = ConversationState("c")
+    cue = Cue(kind="repeat_story", span=Span(start=0, end=4, text="this"), reason="retold", severity="warn")
+    _customer(state, customer_text, "frustration", cues=[cue])
+    state.customer_text = customer_text  # as the engine accumulates it
+    obligations.agent_turn(fake_context(state, "agent", "I've refunded the £42 now.", [("action",)]), state)
+    return state
+
+
+def test_a_follow_up_is_owed_only_to_a_customer_who_says_they_came_back():
+    assert _came_back_case("Third time I'm contacting you about this charge.").ledger.owes("follow_up")
+    # read as a retelling by meaning, but no word of an earlier contact: no note card to nag with
+    assert not _came_back_case("Sorry, I dont understand, what is AP?").ledger.owes("follow_up")

@@ -104,3 +104,14 @@ def test_scenario_5_billing_confusion(engine):
     )
     assert "jargon" not in flag_kinds(good[1])
     assert "resolve" in good[1].agent.learn_steps
+
+
+def test_a_customer_who_came_back_about_it_is_owed_a_note_once_the_fix_is_offered(engine):
+    """Seed article, Mistake 5: a customer who had to contact us again is owed a note and a check-back."""
+    came_back = run(
+        engine,
+        ("customer", "This is the third time I'm contacting you about the double charge on my March bill."),
+        ("agent", "I'm sorry you've had to chase this three times, that shouldn't happen."),
+        ("agent", "I've refunded the £42 to your card just now; it will show within 3 working days."),
+    )
+    assert "note" in steps(came_back[-1]) or "follow_up" in steps(came_back[-1])
