@@ -40,7 +40,7 @@ def parse_transcripts(lines: Iterable[str]) -> Iterator[ParsedLine]:
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield ParsedLine(line_no, None, None, f"invalid JSON ({exc.msg} at column {exc.colno})")
+            yield ParsedLine(line_no, None, None, f"invalid JSON at column {exc.colno}: {exc.msg}")
             continue
         try:
             yield ParsedLine(line_no, raw, Conversation.model_validate(raw))
