@@ -64,6 +64,10 @@ TERM_PATTERN = r"(?u)\b[^\W\d_][\w-]{2,}\b"  # no apostrophes: "landlord's" coun
 NAME_TERMS = 3
 THEME_TERMS = 8
 NOISE = -1
+# Most statements clustered at once: HDBSCAN (brute force) holds an n x n matrix (4,000: 128 MB). A
+# larger week is clustered on an evenly spaced sample, then every statement joins the theme whose
+# centre it is as near as the sample's members were (else none).
+MAX_CLUSTERED = 4000
 
 
 class Theme(BaseModel):
@@ -105,7 +109,32 @@ def _agglomerative_labels(vectors: np.ndarray, smallest: int) -> np.ndarray:
 
 
 def cluster_labels(vectors: np.ndarray) -> np.ndarray:
-    """One label per row (NOISE for statements in no theme): HDBSCAN, else the agglomerative fallback."""
+    """One label per row (NOISE for statements in no theme): HDBSCAN, else the agglomerative fallback;
+    more rows than MAX_CLUSTERED: clustered on a sample, the rest assigned to the nearest theme."""
+    if len(vectors) > MAX_CLUSTERED:
+        return _sampled_labels(vectors)
+    return _labels(vectors)
+
+
+def _sampled_labels(vectors: np.ndarray) -> np.ndarray:
+    sample = np.linspace(0, len(vectors) - 1, MAX_CLUSTERED).round().astype(int)  # deterministic, spread out
+    sample_labels = _labels(vectors[sample])
+    themes = sorted(set(sample_labels.tolist()) - {NOISE})
+    if not themes:
+        return np.full(len(vectors), NOISE)
+    centres = np.stack([vectors[sample][sample_labels == t].mean(axis=0) for t in themes])
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    # Each theme's reach: the least similarity of one of its sample members to its centre.
+    reach = np.array([(vectors[sample][sample_labels == t] @ centres[k]).min() for k, t in enumerate(themes)])
+    similarity = vectors @ centres.T
+    nearest = similarity.argmax(axis=1)
+    within = similarity[np.arange(len(vectors)), nearest] >= reach[nearest]
+    labels = np.where(within, np.asarray(themes)[nearest], NOISE)
+    labels[sample] = sample_labels  # the sample keeps what the clustering said
+    return labels
+
+
+def _labels(vectors: np.ndarray) -> np.ndarray:
     count = len(vectors)
     if count < 2:
         return np.full(count, NOISE)

@@ -130,3 +130,29 @@ def test_nothing_to_cluster():
     assert find_themes([], never) == []
     assert find_themes(["", "   "], never) == []
     assert find_themes(["only one"], never) == []
+
+
+def test_a_week_larger_than_one_clustering_is_sampled_and_every_statement_placed(monkeypatch):
+    """Above MAX_CLUSTERED the n x n matrix would not fit: a spread sample is clustered and every
+    statement joins the theme it is as near to as the sample's members were, or none."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 384))
+    rows, truth = [], []
+    for topic in range(3):
+        rows.append(centres[topic] + rng.normal(scale=0.35, size=(300, 384)))
+        truth += [topic] * 300
+    outliers = rng.normal(size=(30, 384)) * 3  # far from every topic
+    vectors = np.vstack([*rows, outliers])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    truth += [NOISE] * 30
+    monkeypatch.setattr(themes_module, "MAX_CLUSTERED", 200)
+    clustered: list[int] = []
+    real_labels = themes_module._labels
+    monkeypatch.setattr(themes_module, "_labels", lambda rows: clustered.append(len(rows)) or real_labels(rows))
+    labels = cluster_labels(vectors)
+    assert clustered == [200] and len(labels) == len(vectors)
+    for topic in range(3):
+        members = labels[np.asarray(truth) == topic]
+        assert Counter(members.tolist()).most_common(1)[0][1] >= 0.9 * 300  # one theme per topic (a few past its reach)
+    assert len({int(Counter(labels[np.asarray(truth) == t].tolist()).most_common(1)[0][0]) for t in range(3)}) == 3
+    assert np.mean(labels[-30:] == NOISE) >= 0.9  # outliers stay out of the themes
