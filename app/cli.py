@@ -190,7 +190,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         elif args.dataset == "pii":
             from eval.pii import evaluate_pii, evaluate_pii_sets
 
-            figures = evaluate_pii(path) if args.path else evaluate_pii_sets()
+            figures = evaluate_pii(path) if args.path else evaluate_pii_sets(maia)
         elif args.dataset == "support":
             from eval.support import evaluate_support, evaluate_support_cues
 
@@ -260,6 +260,18 @@ def cmd_bench_qa(args: argparse.Namespace) -> int:
 
     engines = ("local", "ray") if args.engine == "both" else (args.engine,)
     _print_json(run_qa_benchmark(args.transcripts, engines=engines, workers=args.workers))
+    return 0
+
+
+def cmd_bench_batching(args: argparse.Namespace) -> int:
+    from eval.batching import run_batching_benchmark
+    from eval.common import DatasetMissing
+
+    try:
+        _print_json(run_batching_benchmark(args.transcripts, args.model))
+    except DatasetMissing as missing:
+        print(f"coach bench batching: skipped: {missing}", file=sys.stderr)
+        _print_json({"skipped": str(missing)})
     return 0
 
 
@@ -489,8 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--no-report", action="store_true", help="skip report.html")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_model_options(score)
-    # One text per forward pass: int8 activations are quantised per batch, so a batched reading
-    # depends on its batch-mates; alone, a score depends on its conversation only (and is faster).
+    # One text per forward pass on every back end (ONNX int8 always runs so; fp32's padding would move
+    # the last digits with the batch-mates): a score depends on its conversation only.
     score.set_defaults(func=cmd_score, batch_size=1)
 
     train = sub.add_parser("train", help="fine-tune the emotion model (see `coach train --help`)", add_help=False)
@@ -551,7 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="conversations for --annotate: MAIA-DQE JSON or transcript JSONL (synthetic if absent)",
     )
     bench.set_defaults(func=cmd_bench)
-    bench_kinds = bench.add_subparsers(dest="bench_kind", metavar="{load,qa}")
+    bench_kinds = bench.add_subparsers(dest="bench_kind", metavar="{load,qa,batching}")
     load = bench_kinds.add_parser("load", help="the live service under 50 concurrent conversations (loopback HTTP)")
     add_load_arguments(load)
     load.set_defaults(func=cmd_bench_load)
@@ -560,6 +572,12 @@ def build_parser() -> argparse.ArgumentParser:
     qa_bench.add_argument("--engine", choices=("local", "ray", "both"), default="both")
     qa_bench.add_argument("--workers", type=int, default=2, help="Ray actors")
     qa_bench.set_defaults(func=cmd_bench_qa)
+    batching = bench_kinds.add_parser(
+        "batching", help="ONNX int8: readings and speed of each text alone against batches of 64"
+    )
+    batching.add_argument("--transcripts", type=Path, default=SHARED_DATA / "maia-dqe" / "pt_br_client_02.json")
+    batching.add_argument("--model", type=Path, default=DEFAULT_ARTIFACT)
+    batching.set_defaults(func=cmd_bench_batching)
 
     keys = sub.add_parser("keys", help="create or revoke tenant API keys; set a tenant's PII mode")
     key_actions = keys.add_subparsers(dest="action", required=True)

@@ -42,7 +42,8 @@ def build_coach(settings: Settings):
 
 
 def _qa_coach(settings: Settings):
-    """QA jobs' own coach: one text per forward pass, so a job scores exactly as `coach score` does."""
+    """QA jobs' own coach: one text per forward pass, so a job scores exactly as `coach score` does; and
+    its own model lock, so a long job never holds up live turns (nor they it)."""
     from app.coaching.wiring import build_coach as build
 
     return build(

@@ -7,12 +7,12 @@ import asyncio
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CoachingTenantDep, SessionsDep, TenantDep
 from app.api.errors import ApiError, error_responses
 from app.api.types import UtcTime
-from app.callbacks.service import add_callback, deliveries, list_callbacks, remove_callback
+from app.callbacks.service import add_callback, deliveries, get_callback, list_callbacks, remove_callback
 from app.storage.database import session_scope
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"], responses=error_responses(400, 401, 403, 404, 422, 429))
@@ -26,6 +26,8 @@ class CallbackIn(BaseModel):
 
 
 class CallbackOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read straight off the stored row
+
     id: str
     url: str
     filter: str
@@ -37,6 +39,8 @@ class NewCallback(CallbackOut):
 
 
 class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     outbox_id: int
     attempt: int
     status_code: int | None
@@ -49,10 +53,7 @@ class DeliveryOut(BaseModel):
 async def create(body: CallbackIn, tenant: CoachingTenantDep, sessions: SessionsDep) -> NewCallback:
     def add() -> NewCallback:
         with session_scope(sessions) as session:
-            made = add_callback(session, tenant.id, body.url, body.filter)
-            return NewCallback(
-                id=made.id, url=made.url, filter=made.filter, created_at=made.created_at, secret=made.secret
-            )
+            return NewCallback.model_validate(add_callback(session, tenant.id, body.url, body.filter))
 
     return await asyncio.to_thread(add)
 
@@ -61,10 +62,7 @@ async def create(body: CallbackIn, tenant: CoachingTenantDep, sessions: Sessions
 async def listing(tenant: TenantDep, sessions: SessionsDep) -> list[CallbackOut]:
     def read() -> list[CallbackOut]:
         with session_scope(sessions) as session:
-            return [
-                CallbackOut(id=c.id, url=c.url, filter=c.filter, created_at=c.created_at)
-                for c in list_callbacks(session, tenant.id)
-            ]
+            return [CallbackOut.model_validate(c) for c in list_callbacks(session, tenant.id)]
 
     return await asyncio.to_thread(read)
 
@@ -86,19 +84,8 @@ async def delete(callback_id: str, tenant: CoachingTenantDep, sessions: Sessions
 async def delivery_log(callback_id: str, tenant: TenantDep, sessions: SessionsDep) -> list[DeliveryOut]:
     def read() -> list[DeliveryOut]:
         with session_scope(sessions) as session:
-            if callback_id not in {c.id for c in list_callbacks(session, tenant.id)}:
-                raise LookupError(callback_id)
-            return [
-                DeliveryOut(
-                    outbox_id=d.outbox_id,
-                    attempt=d.attempt,
-                    status_code=d.status_code,
-                    latency_ms=d.latency_ms,
-                    error=d.error,
-                    at=d.at,
-                )
-                for d in deliveries(session, callback_id)
-            ]
+            get_callback(session, callback_id, tenant.id)
+            return [DeliveryOut.model_validate(d) for d in deliveries(session, callback_id)]
 
     try:
         return await asyncio.to_thread(read)

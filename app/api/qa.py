@@ -134,7 +134,7 @@ async def create(
         )
     incoming = settings.qa_dir / "incoming"
     await asyncio.to_thread(incoming.mkdir, parents=True, exist_ok=True)
-    size = 0
+    size, blank = 0, True
     with tempfile.NamedTemporaryFile(dir=incoming, delete=False) as spool:
         upload = Path(spool.name)
         try:
@@ -147,10 +147,11 @@ async def create(
                         f"uploads are limited to {settings.qa_max_upload_mb} MB; split the file",
                     )
                 spool.write(chunk)
+                blank = blank and not chunk.strip()
         except BaseException:
             upload.unlink(missing_ok=True)
             raise
-    if size == 0 or not upload.read_bytes().strip():
+    if blank:  # nothing, or only whitespace
         upload.unlink(missing_ok=True)
         raise ApiError(400, "empty_upload", "the body is empty: send the transcript file as the request body")
     job_id = new_job_id()

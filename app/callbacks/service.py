@@ -68,11 +68,16 @@ def list_callbacks(session: Session, tenant_id: str | None = None) -> list[Callb
     return list(session.scalars(query.where(Callback.tenant_id == tenant_id) if tenant_id else query))
 
 
-def remove_callback(session: Session, callback_id: str, tenant_id: str | None = None) -> None:
+def get_callback(session: Session, callback_id: str, tenant_id: str | None = None) -> Callback:
+    """The callback, if it is there (and the tenant's, when one is named); else LookupError."""
     callback = session.get(Callback, callback_id)
     if callback is None or (tenant_id is not None and callback.tenant_id != tenant_id):
         raise LookupError(f"no callback {callback_id!r}")
-    session.delete(callback)
+    return callback
+
+
+def remove_callback(session: Session, callback_id: str, tenant_id: str | None = None) -> None:
+    session.delete(get_callback(session, callback_id, tenant_id))
     session.commit()
 
 

@@ -34,7 +34,7 @@ MIN_SCORE = 0.35  # phone numbers score 0.4 without context words
 # not analysed at all: most chat turns, and Presidio's dozens of patterns cost milliseconds.
 # A credential may hold no digit ("security answer: Rover"): its keywords open the analysis too, as
 # do the words that introduce a name (app.pii.recognizers.NAME_CUES) and a capital after a word.
-_MAY_HOLD_PII = re.compile(
+MAY_HOLD_PII = re.compile(
     r"[\d@]|[0-9a-f]*:[0-9a-f]*:|(?i:pass|pw|pin|answer|code|key|token|secret|name|called)|\w\W+[A-Z]|"
     r"^\W*(?:\w+\W+)?(?i:this is|it'?s|its|i'?m|im)\s"
 )
@@ -153,7 +153,7 @@ class Redactor:
         return self.redact(text, mode).text
 
     def redact(self, text: str, mode: PiiMode = "redact") -> Redaction:
-        if mode == "off" or (not self.ner and not _MAY_HOLD_PII.search(text)):
+        if mode == "off" or (not self.ner and not MAY_HOLD_PII.search(text)):
             return Redaction(text)
         from presidio_anonymizer.entities import OperatorConfig
 

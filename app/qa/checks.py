@@ -92,6 +92,26 @@ class Scored:
     def flags(self, kinds: set[str]) -> list[tuple[int, Any]]:
         return [(a.index, f) for a in self.analyses if a.agent for f in a.agent.flags if f.kind in kinds]
 
+    def robotic_starts(self) -> set[tuple[int, int]]:
+        """(turn, sentence start) of every agent sentence the robotic check flagged."""
+        return {(i, f.span.start) for i, f in self.flags({"robotic"})}
+
+    def substantive_agent_sentences(self) -> list[tuple[int, AgentSentence]]:
+        """Agent sentences that say something: no required disclosure, no "Hi!" or "Thanks." (a short
+        line may be stock and still fine)."""
+        return [
+            (i, s) for i, s in self.agent_sentences() if not s.compliance and len(s.span.text.split()) >= RATE_MIN_WORDS
+        ]
+
+    def robotic_sentences(self) -> list[tuple[int, AgentSentence, str]]:
+        """The substantive agent sentences read as robotic or templated, with which."""
+        robotic = self.robotic_starts()
+        return [
+            (i, s, "robotic" if (i, s.span.start) in robotic else "templated")
+            for i, s in self.substantive_agent_sentences()
+            if s.templated.flag or (i, s.span.start) in robotic
+        ]
+
     def upset_turns(self) -> list[int]:
         return [a.index for a in self.analyses if a.customer and a.customer.upset]
 
@@ -126,6 +146,11 @@ def _evidence(turn: int, role: str, span: Span | None, note: str) -> Evidence:
     return Evidence(turn=turn, role=role, span=span, note=note)
 
 
+def _one(outcome: Outcome, reason: str, turn: int, role: str, span: Span | None, note: str) -> Finding:
+    """A pass (full share) or a fail (none) resting on one piece of evidence."""
+    return Finding(outcome, reason, 1.0 if outcome == "pass" else 0.0, [_evidence(turn, role, span, note)])
+
+
 def _na(reason: str) -> Finding:
     return Finding("na", reason, 0.0)
 
@@ -153,7 +178,7 @@ def empathy_before_solution(scored: Scored, params: dict[str, Any]) -> Finding:
         return Finding("fail", f"solution before empathy in {len(flagged)} turn(s)", 0.0, evidence)
     # A stock line ("I'm sorry to hear that.", "I understand your concern.") acknowledges no one: it must
     # not read as templated or robotic, nor as a stock apology.
-    robotic = {(i, f.span.start) for i, f in scored.flags({"robotic"})}
+    robotic = scored.robotic_starts()
     acknowledged = [
         (i, s)
         for i, s in scored.moves_at(frozenset({"acknowledge_feeling", "apology"}))
@@ -161,19 +186,10 @@ def empathy_before_solution(scored: Scored, params: dict[str, Any]) -> Finding:
     ]
     if not acknowledged:
         first = scored.upset_turns()[0]
-        return Finding(
-            "fail",
-            "the customer was upset and their feeling was never acknowledged in their own terms",
-            0.0,
-            [_evidence(first, "customer", None, "upset, never acknowledged")],
-        )
+        reason = "the customer was upset and their feeling was never acknowledged in their own terms"
+        return _one("fail", reason, first, "customer", None, "upset, never acknowledged")
     i, sentence = acknowledged[0]
-    return Finding(
-        "pass",
-        "the feeling was acknowledged before the fix",
-        1.0,
-        [_evidence(i, "agent", sentence.span, "acknowledged")],
-    )
+    return _one("pass", "the feeling was acknowledged before the fix", i, "agent", sentence.span, "acknowledged")
 
 
 @check("learn_coverage")
@@ -203,19 +219,13 @@ def learn_coverage(scored: Scored, params: dict[str, Any]) -> Finding:
 @check("robotic_rate")
 def robotic_rate(scored: Scored, params: dict[str, Any]) -> Finding:
     """The share of agent sentences that read robotic or templated (required disclosures excluded)."""
-    # A short line ("Hi!", "Thanks.") may be stock and still fine: the rate is over sentences that say something.
-    sentences = [
-        (i, s) for i, s in scored.agent_sentences() if not s.compliance and len(s.span.text.split()) >= RATE_MIN_WORDS
-    ]
+    sentences = scored.substantive_agent_sentences()
     if not sentences:
         return _na("the agent said nothing of substance")
-    robotic = {(i, f.span.start) for i, f in scored.flags({"robotic"})}
-    hits = [(i, s) for i, s in sentences if s.templated.flag or (i, s.span.start) in robotic]
+    hits = scored.robotic_sentences()
     rate = len(hits) / len(sentences)
     limit = float(params.get("max_rate", 0.3))
-    evidence = [
-        _evidence(i, "agent", s.span, "robotic" if (i, s.span.start) in robotic else "templated") for i, s in hits
-    ]
+    evidence = [_evidence(i, "agent", s.span, which) for i, s, which in hits]
     # Full marks up to the limit, none at twice it: one stock line in a long chat costs little.
     share = 1.0 if rate <= limit else max(0.0, 1.0 - (rate - limit) / limit)
     reason = f"{len(hits)} of {len(sentences)} agent sentences robotic or templated ({rate:.0%}; limit {limit:.0%})"
@@ -257,22 +267,13 @@ def next_update_commitment(scored: Scored, params: dict[str, Any]) -> Finding:
     ]
     if committed:  # a dated next contact is the commitment, whatever it is about
         i, sentence = committed[0]
-        return Finding(
-            "pass",
-            "the agent said when the customer will hear next",
-            1.0,
-            [_evidence(i, "agent", sentence.span, "commitment")],
-        )
+        return _one("pass", "the agent said when the customer will hear next", i, "agent", sentence.span, "commitment")
     pending = [(i, s) for i, s in scored.moves_at(PENDING_MOVES) if HANDED_ON.search(s.span.text)]
     if not pending and "status_update" not in scored.state.ledger.owed_ever:
         return _na("nothing was left pending")
     i, sentence = pending[-1] if pending else (scored.analyses[-1].index, None)
-    return Finding(
-        "fail",
-        "work was left pending with no time for the next update",
-        0.0,
-        [_evidence(i, "agent", sentence.span if sentence else None, "pending, no next update")],
-    )
+    reason = "work was left pending with no time for the next update"
+    return _one("fail", reason, i, "agent", sentence.span if sentence else None, "pending, no next update")
 
 
 @check("warm_transfer")
@@ -285,21 +286,13 @@ def warm_transfer(scored: Scored, params: dict[str, Any]) -> Finding:
     warm = scored.transfers(frozenset({"warm_transfer"}))
     if warm or scored.state.covered("warm_transfer", "summary"):
         i, sentence = warm[0] if warm else (transfers[0][0] if transfers else asked[0][0], None)
-        return Finding(
-            "pass", "a warm handover", 1.0, [_evidence(i, "agent", sentence.span if sentence else None, "warm")]
-        )
+        return _one("pass", "a warm handover", i, "agent", sentence.span if sentence else None, "warm")
     if transfers:
         i, sentence = transfers[0]
-        return Finding(
-            "fail",
-            "transferred cold: no summary, no word of who is next",
-            0.0,
-            [_evidence(i, "agent", sentence.span, "cold transfer")],
-        )
+        reason = "transferred cold: no summary, no word of who is next"
+        return _one("fail", reason, i, "agent", sentence.span, "cold transfer")
     i, cue = asked[0]
-    return Finding(
-        "fail", "escalation asked for and never handed over", 0.0, [_evidence(i, "customer", cue.span, cue.reason)]
-    )
+    return _one("fail", "escalation asked for and never handed over", i, "customer", cue.span, cue.reason)
 
 
 @check("closing_the_loop")
@@ -312,12 +305,8 @@ def closing_the_loop(scored: Scored, params: dict[str, Any]) -> Finding:
     framework = scored.state.framework_steps.get("closing_loop", set())
     if follow or framework:
         i, sentence = follow[0] if follow else (fixes[-1][0], None)
-        return Finding(
-            "pass",
-            "a follow-up or root-cause note",
-            1.0,
-            [_evidence(i, "agent", sentence.span if sentence else None, "loop closed")],
-        )
+        span = sentence.span if sentence else None
+        return _one("pass", "a follow-up or root-cause note", i, "agent", span, "loop closed")
     return Finding("fail", "no follow-up or root-cause note after the fix", 0.0)
 
 
@@ -368,9 +357,5 @@ def left_unresolved(scored: Scored, params: dict[str, Any]) -> Finding:
     if not (last.customer and last.customer.upset):
         # The customer ends calm or thankful: whatever the ledger missed, they were not left with nothing.
         return Finding("pass", "the customer ends no longer upset", 1.0)
-    return Finding(
-        "fail",
-        "the customer was upset and nothing concrete was offered by the end",
-        0.0,
-        [_evidence(owed.since, "customer", None, owed.why)],
-    )
+    reason = "the customer was upset and nothing concrete was offered by the end"
+    return _one("fail", reason, owed.since, "customer", None, owed.why)

@@ -9,6 +9,7 @@ neither loses a job nor scores a conversation twice.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 import shutil
@@ -144,13 +145,13 @@ def finish_job(sessions: sessionmaker[Session], job_id: str, **values: Any) -> N
 
 class JobWorker:
     """Runs QA jobs one at a time off the event loop. `score(job, folder, on_chunk, stop)` does the
-    work (the runner over the job's upload) and returns (scored, total, bad_records)."""
+    work (the runner over the job's upload) and returns (conversations scored, bad records)."""
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         root: Path,
-        score: Callable[[QAJob, Path, Callable[[int, int | None], None], threading.Event], tuple[int, int, int]],
+        score: Callable[[QAJob, Path, Callable[[int, int | None], None], threading.Event], tuple[int, int]],
         poll_s: float = 1.0,
     ) -> None:
         self.sessions = sessions
@@ -184,7 +185,7 @@ class JobWorker:
     def _run(self, job: QAJob) -> None:
         folder = job_dir(self.root, job.id)
         try:
-            scored, total, bad = self.score(
+            scored, bad = self.score(
                 job, folder, lambda done, total: record_progress(self.sessions, job.id, done, total), self.stop
             )
         except Exception as failure:  # the job fails, with what went wrong; the worker goes on
@@ -196,7 +197,7 @@ class JobWorker:
                 session.execute(update(QAJob).where(QAJob.id == job.id).values(claimed_until=None))
                 session.commit()
             return
-        finish_job(self.sessions, job.id, status="done", scored=scored, total=total, bad_records=bad)
+        finish_job(self.sessions, job.id, status="done", scored=scored, total=scored, bad_records=bad)
 
 
 class JobScorer:
@@ -216,7 +217,8 @@ class JobScorer:
 
     def __call__(
         self, job: QAJob, folder: Path, on_chunk: Callable[[int, int | None], None], stop: threading.Event
-    ) -> tuple[int, int, int]:
+    ) -> tuple[int, int]:
+        """(conversations scored in all, bad records)."""
         from app.qa.runner import InProcessEngine, run_scoring, write_report
         from app.qa.scoring import QAScorer, rubric_of
 
@@ -236,12 +238,10 @@ class JobScorer:
         done = summary.scored + summary.skipped
         if done == 0 and not stop.is_set():
             raise ValueError(f"no conversation could be read from the upload: {_first_error(folder / 'out')}")
-        return done, done, summary.errors
+        return done, summary.errors
 
 
 def _first_error(out: Path) -> str:
-    import json
-
     errors = (out / "errors.jsonl").read_text(encoding="utf-8").splitlines() if (out / "errors.jsonl").exists() else []
     if not errors:
         return "it holds no conversation"

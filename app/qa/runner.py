@@ -144,7 +144,7 @@ def run_scoring(
     ledger_path, vcon_path, errors_path = out / LEDGER, out / VCONS, out / ERRORS
     done = resume_ledger(ledger_path)
     _rebuild_vcons(vcon_path, done)
-    summary = RunSummary(skipped=0)
+    summary = RunSummary()
     errors_path.unlink(missing_ok=True)  # bad records are found again by this pass
     with errors_path.open("a", encoding="utf-8") as error_log:
 

@@ -15,7 +15,7 @@ from app.coaching.conversation import Conversation
 from app.coaching.engine import CoachingEngine
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.upset import UPSET_STATES
-from app.qa.checks import CHECKS, ESCALATION_CUES, RATE_MIN_WORDS, Scored
+from app.qa.checks import CHECKS, ESCALATION_CUES, Scored
 from app.qa.models import ConversationScore, CriterionResult, Sentiment
 from app.qa.rubric import Rubric
 
@@ -102,7 +102,6 @@ class QAScorer:
         for turn in conversation.turns:
             if turn.role == "agent" and turn.agent_id and turn.agent_id not in agents:
                 agents.append(turn.agent_id)
-        robotic = {(i, f.span.start) for i, f in scored.flags({"robotic"})}
         return ConversationScore(
             conversation_id=conversation.conversation_id,
             tenant=conversation.tenant,
@@ -121,13 +120,7 @@ class QAScorer:
             escalation_signals=signals,
             repeat_contact=bool(scored.repeat_contact()),
             problem_statement=_problem_statement(conversation),
-            robotic_phrases=[  # as the robotic-rate criterion counts them: a bare "Hi!" is no script
-                s.span.text
-                for i, s in scored.agent_sentences()
-                if (s.templated.flag or (i, s.span.start) in robotic)
-                and not s.compliance
-                and len(s.span.text.split()) >= RATE_MIN_WORDS
-            ],
+            robotic_phrases=[s.span.text for _, s, _ in scored.robotic_sentences()],  # as the criterion counts them
             policy_lines=[f.span.text for _, f in scored.flags({"policy_over_people"})],
         )
 
