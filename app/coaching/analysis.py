@@ -95,12 +95,15 @@ class Suggestion(BaseModel):
     ideas: list[str]
 
 
+Trend = Literal["improving", "steady", "worsening", "unknown"]
+
+
 class Trajectory(BaseModel):
     """Customer sentiment (positive minus negative probability, -1..1) over the conversation."""
 
     start: float | None = None
     now: float | None = None
-    trend: Literal["improving", "steady", "worsening", "unknown"] = "unknown"
+    trend: Trend = "unknown"
     points: list[float] = Field(default_factory=list)
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.coaching.analysis import Span
+from app.coaching.analysis import Span, Trend
 
 CriterionKind = Literal["weighted", "auto_fail", "bonus"]
 Outcome = Literal["pass", "fail", "na"]
@@ -38,7 +38,7 @@ class Sentiment(BaseModel):
 
     start: float | None = None
     end: float | None = None
-    trend: Literal["improving", "steady", "worsening", "unknown"] = "unknown"
+    trend: Trend = "unknown"
     points: list[float] = Field(default_factory=list)
 
 
