@@ -4,6 +4,7 @@ and reached through `app.state` accessors (app/api/deps.py)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -28,7 +29,7 @@ from app.tenants.service import AllowedOrigins, KeyCache
 from app.tokens.service import TokenSigner
 from app.webhooks.models import Integration
 from app.webhooks.service import Inbox
-from models.runtime import limit_blas_threads
+from models.runtime import freeze_startup_objects, limit_blas_threads
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sessions, settings.qa_dir, JobScorer(lambda: _qa_coach(settings))
         )
         qa_jobs = asyncio.create_task(qa_worker.run()) if settings.qa_jobs else None
+        freeze_startup_objects()
         yield
+        gc.unfreeze()  # what the app built may be collected again (tests build many apps in one process)
         if qa_jobs is not None:
             qa_jobs.cancel()
             with suppress(asyncio.CancelledError):

@@ -3,7 +3,7 @@
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from models.runtime import limit_blas_threads
+from models.runtime import freeze_startup_objects, limit_blas_threads
 
 
 def test_blas_pool_is_capped_and_torch_threads_are_left_alone():
@@ -17,3 +17,32 @@ def test_blas_pool_is_capped_and_torch_threads_are_left_alone():
         assert torch.get_num_threads() == torch_threads
         vectors = np.ones((3, 384), dtype=np.float32)
         assert float((vectors @ vectors.T)[0, 0]) == 384.0  # products still work
+
+
+def test_startup_objects_leave_the_collectors_reach_and_garbage_does_not():
+    import gc
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the collector frees it
+
+    collected: list[int] = []
+    gc.collect()
+    try:
+        kept = [Node() for _ in range(50)]
+        garbage = Node()
+        garbage_id = id(garbage)
+        del garbage
+
+        def count(phase: str, info: dict) -> None:
+            if phase == "stop":
+                collected.append(info["collected"])
+
+        gc.callbacks.append(count)
+        freeze_startup_objects()
+        assert gc.get_freeze_count() >= len(kept)  # the long-lived ones are out of every later collection
+        assert collected and sum(collected) >= 1  # the garbage was collected first, not frozen
+        assert all(id(k) != garbage_id for k in kept)
+    finally:
+        gc.callbacks.remove(count)
+        gc.unfreeze()
