@@ -13,15 +13,24 @@ import yaml
 from eval.common import require_file
 
 DEFAULT = Path(__file__).resolve().parent / "data" / "pii_planted.yaml"
-# Written afterwards, independently of the planted set and of the recognisers, and run once at the end:
-# the planted set's misses shaped the name and password recognisers; this one's did not.
-HELDOUT = Path(__file__).resolve().parent / "data" / "pii_heldout.yaml"
+# Written afterwards, independently of the planted set and of the recognisers, and run twice as a
+# held-back set; since then developed on (its misses shaped the street, name and credential patterns
+# of 2026-11-26's fourth session), so it is a second development set now.
+FIRST_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_heldout.yaml"
+# Written by someone who read neither the recognisers nor the sets above, with replies to the agent's
+# question ("asked"); held back until the end of that session.
+SECOND_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_second_heldout.yaml"
 
 
 def evaluate_pii_sets(maia: Path | None = None) -> dict:
-    """`coach eval pii` with no path: the planted set and the held-back one, and the default
-    redactor's cost on real support turns (MAIA-DQE, when it is there)."""
-    figures = {"planted": evaluate_pii(DEFAULT), "heldout": evaluate_pii(HELDOUT)}
+    """`coach eval pii` with no path: the planted set, the first held-back set (developed on since),
+    the second held-back one, and the default redactor's cost and false alarms on real support turns
+    (MAIA-DQE, when it is there: its names and numbers are masked, so whatever it redacts is wrong)."""
+    figures = {
+        "planted": evaluate_pii(DEFAULT),
+        "first_heldout_now_developed_on": evaluate_pii(FIRST_HELDOUT),
+        "second_heldout": evaluate_pii(SECOND_HELDOUT),
+    }
     if maia is not None and maia.is_file():
         figures["cost_on_maia_turns"] = redactor_cost(maia)
     return figures
@@ -33,8 +42,11 @@ def redactor_cost(maia: Path, repeats: int = 3) -> dict:
     from app.pii.service import MAY_HOLD_PII, Redactor
     from eval.qa import read_rated_dialogues
 
-    texts = [t.text for d in read_rated_dialogues(maia) for t in d.conversation.turns]
+    conversations = [d.conversation.turns for d in read_rated_dialogues(maia)]
+    pairs = [(t.text, _asked(turns, i)) for turns in conversations for i, t in enumerate(turns)]
+    texts = [text for text, _ in pairs]
     redactor = Redactor()
+    changed = [(text, stored) for text, asked in pairs if (stored := redactor(text, "redact", asked)) != text]
     runs = []
     for _ in range(repeats + 1):
         started = time.perf_counter()
@@ -45,7 +57,16 @@ def redactor_cost(maia: Path, repeats: int = 3) -> dict:
         "turns": len(texts),
         "analysed": sum(bool(MAY_HOLD_PII.search(t)) for t in texts),
         "ms_per_turn": round(min(runs[1:]), 3),
+        "turns_changed": len(changed),
+        "changed_examples": [{"text": a, "stored": b} for a, b in changed[:10]],
     }
+
+
+def _asked(turns: list, index: int) -> str | None:
+    """The agent turn before a customer's, as the service passes it to the redactor."""
+    if index and turns[index].role == "customer" and turns[index - 1].role == "agent":
+        return turns[index - 1].text
+    return None
 
 
 def evaluate_pii(path: Path = DEFAULT) -> dict:
@@ -67,14 +88,15 @@ def _evaluate(data: dict, *, ner: bool) -> dict:
     missed: list[dict] = []
     started = time.perf_counter()
     for turn in data["turns"]:
-        stored = redactor(turn["text"], "redact")
+        stored = redactor(turn["text"], "redact", turn.get("asked"))
         for item in turn["planted"]:
             planted[item["kind"]] += 1
             if item["value"] not in stored:
                 caught[item["kind"]] += 1
             else:
                 missed.append({"kind": item["kind"], "value": item["value"]})
-    changed = [(text, redactor(text, "redact")) for text in data["clean"]]
+    clean = [c if isinstance(c, dict) else {"text": c} for c in data["clean"]]
+    changed = [(c["text"], redactor(c["text"], "redact", c.get("asked"))) for c in clean]
     changed = [{"text": a, "stored": b} for a, b in changed if a != b]
     turns = len(data["turns"]) + len(data["clean"])
     return {

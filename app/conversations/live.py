@@ -75,6 +75,14 @@ class AddedTurn:
     replayed: bool = False  # an Idempotency-Key repeat: the stored analysis, nothing added
 
 
+def _asked_before(turns: list[Turn], seq: int, role: str) -> str | None:
+    """The agent's turn right before a customer's turn at `seq`: what it asked tells the redactor
+    what a bare reply holds (a security answer, a name, an address)."""
+    if role != "customer" or seq < 1 or seq > len(turns) or turns[seq - 1].role != "agent":
+        return None
+    return turns[seq - 1].text
+
+
 class LiveCoach:
     def __init__(
         self,
@@ -216,7 +224,7 @@ class LiveCoach:
         self, live: _Live, tenant: Tenant, conversation_id: str, turn: Turn, client_key: str | None
     ) -> AddedTurn:
         if client_key is not None:
-            replay = self._replay(tenant, conversation_id, turn, client_key)
+            replay = self._replay(live, tenant, conversation_id, turn, client_key)
             if replay is not None:
                 return replay
         expected_seq = len(live.state.turns)
@@ -224,12 +232,15 @@ class LiveCoach:
         self._store(live, tenant, conversation_id, turn, analysis, expected_seq, client_key)
         return AddedTurn(analysis, expected_seq)
 
-    def _replay(self, tenant: Tenant, conversation_id: str, turn: Turn, client_key: str) -> AddedTurn | None:
+    def _replay(
+        self, live: _Live, tenant: Tenant, conversation_id: str, turn: Turn, client_key: str
+    ) -> AddedTurn | None:
         with session_scope(self.sessions) as session:
             stored = find_turn_by_key(session, tenant.id, conversation_id, client_key)
             if stored is None:
                 return None
-            text = self.redactor.redact(turn.text, tenant.pii_mode).text  # type: ignore[arg-type]
+            asked = _asked_before(live.state.turns, stored.seq, turn.role)
+            text = self.redactor.redact(turn.text, tenant.pii_mode, asked).text  # type: ignore[arg-type]
             if stored.role != turn.role or stored.text != text:
                 raise IdempotencyConflict(client_key)
             return AddedTurn(TurnAnalysis.model_validate(stored.analysis), stored.seq, replayed=True)
@@ -247,7 +258,8 @@ class LiveCoach:
         """Store the turn at `expected_seq`, redacted, its analysis scrubbed of every PII value
         seen in the conversation. A writer that got there first (another worker) shows up as a
         taken seq: _StaleState."""
-        redaction = self.redactor.redact(turn.text, tenant.pii_mode)  # type: ignore[arg-type]
+        asked = _asked_before(live.state.turns, expected_seq, turn.role)
+        redaction = self.redactor.redact(turn.text, tenant.pii_mode, asked)  # type: ignore[arg-type]
         seen = {**live.replacements, **redaction.replacements}
         stored_analysis = replace(redaction, replacements=seen).apply(
             analysis.model_dump(mode="json", exclude_none=True)

@@ -8,10 +8,15 @@ import re
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 STREET_TYPES = (
     "street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|way|court|ct|close|crescent|cres|place|pl|"
     "terrace|tce|parade|pde|square|sq|gardens|grove|hill|row|walk|highway|hwy|parkway|pkwy|circle|cir|trail|mews|"
-    "quay|wharf|rise|view|green|park"
+    "quay|wharf|rise|view|green|park|stret|steet|sreet|strt|raod|avenu"
 )
 STREET = re.compile(
     r"\b\d{1,5}[A-Za-z]?(?:\s*[-/]\s*\d{1,5}[A-Za-z]?)?,?\s+"  # 221B, 5/18, 12-14
@@ -24,11 +29,82 @@ STREET = re.compile(
 STREET_NUMBER_AFTER = re.compile(
     r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b"
 )
+_UNIT = r"(?:\s*[/-]\s*\d{1,4}[a-z]?)?"  # 15/3, 7-2
+# German streets named "Am Rosenhang 3b", "In der Au 7"; Japanese block numbers first: 2-7-11 Higashi-Sakura.
+STREET_GERMAN_PREPOSITION = re.compile(
+    r"\b(?:Am|An der|An den|Auf dem|Auf der|Im|In der|In den|Zum|Zur|Unter den|Hinter der|Alte[rn]?)\s+"
+    r"[A-ZÄÖÜ][\wäöüß-]+\s+\d{1,4}[a-z]?\b"
+)
+STREET_JAPANESE = re.compile(r"\b\d{1,2}-\d{1,2}-\d{1,3}\s+[A-Z][\w-]+")
+# The same written with the street type as a suffix no English word ends in, so any case: Storgatan 8,
+# Keizersgracht 221, Nørrebrogade 14, Mannerheimintie is left out ("tie"), so is "ring" (string, during).
+STREET_SUFFIXED = re.compile(
+    r"\b[^\W\d_]+(?:straße|strasse|gatan|gata|vägen|vagen|vegen|veien|vej|gade|stræde|straat|laan|gracht|plein|"
+    r"kade|singel|steeg|dreef|katu|utca|ulice)\s+\d{1,4}[a-z]?" + _UNIT + r"\b",
+    re.IGNORECASE,
+)
+_PARTICLE_WORDS = r"(?:(?:de|da|do|dos|das|del|della|delle|dei|di|des|du|la|le|les|el|los|las|l'|d')\s*)*"
+_NAME_WORD = r"[^\W\d_][\w'’.-]*"
+# Streets named after their type, the number after the name (Spanish, Portuguese, Italian, Catalan,
+# Polish, Romanian): Calle de Alcalá 45, Rua Augusta 1200, Via Roma 12, ul. Długa 15/3. The types
+# that are also English words ("via", "place", "route") need a capitalised name after them.
+STREET_TYPE_FIRST = re.compile(
+    r"\b(?:(?i:calle|c/|avenida|avda\.?|rua|travessa|alameda|estrada|viale|piazza|piazzale|corso|vicolo|carrer|"
+    r"passeig|paseo|carretera|praça|praca|ul\.|ulica|aleja|al\.|os\.|osiedle|plac|strada|calea|odos|οδός)\s+"
+    + _PARTICLE_WORDS
+    + r"(?:"
+    + _NAME_WORD
+    + r"\s+){0,3}?"
+    + _NAME_WORD
+    + r"|(?:Via|Av\.|Avenue|Largo|Camino|Rue|Boulevard|Bd)\s+"
+    + _PARTICLE_WORDS
+    + r"(?:[A-ZÀ-Þ]"
+    + _NAME_WORD[1:]
+    + r"\s+){0,3}?[A-ZÀ-Þ][\w'’.-]*)"
+    r",?\s*(?:n[ºo°.]*\s*)?\d{1,5}[a-z]?" + _UNIT + r"\b"
+    r"(?:,?\s*(?:\d{1,2}\s*[ºª°]\s*[a-z]?|(?:apto?|apartamento|piso|int|scala|esc|puerta|pta|andar|m|lok)\.?\s*\w{1,4}))*",
+)
+# The number first, then a French-style type and the name: 12 rue des Lilas, 1180 Rue Saint-Denis.
+STREET_NUMBER_THEN_TYPE = re.compile(
+    r"\b\d{1,5}[a-z]?(?:\s*bis|\s*ter)?,?\s+(?:rue|avenue|av\.|boulevard|bd|chemin|allée|allee|impasse|quai)\s+"
+    + _PARTICLE_WORDS
+    + r"(?:(?!(?:and|but|in|on|at|for|to|is|was|since|please|i|my|it)\b)"
+    + _NAME_WORD
+    + r"\s+){0,2}"
+    + r"(?!(?:and|but|in|on|at|for|to|is|was|since|please|i|my|it)\b)"
+    + _NAME_WORD,
+    re.IGNORECASE,
+)
+# A flat or house number, a building's name, then its road (Indian style): Flat 302, Sai Residency, MG Road.
+STREET_BUILDING_FIRST = re.compile(
+    r"\b(?:flat|house|plot|door|h\.?\s?no\.?)\s*(?:no\.?\s*)?#?\d{1,5}[a-z]?(?:/\d{1,4})?\s*,\s*"
+    r"(?:" + _NAME_WORD + r"\s+){0,3}" + _NAME_WORD + r",\s*(?:" + _NAME_WORD + r"\s+){0,3}"
+    rf"(?:{STREET_TYPES}|marg|nagar|colony|layout|main|cross)\b\.?",
+    re.IGNORECASE,
+)
+# Rural routes and post-office boxes.
+STREET_BOX = re.compile(r"\b(?:(?:RR|R\.R\.|rural route|HC)\s*\d+,?\s*box\s*\d+|p\.?\s?o\.?\s*box\s*\d+)", re.I)
+STREET_PATTERNS = (
+    STREET,
+    STREET_NUMBER_AFTER,
+    STREET_SUFFIXED,
+    STREET_TYPE_FIRST,
+    STREET_NUMBER_THEN_TYPE,
+    STREET_BUILDING_FIRST,
+    STREET_BOX,
+    STREET_GERMAN_PREPOSITION,
+    STREET_JAPANESE,
+)
 _KEYWORD = (
-    r"\b(?:password|passwort|passcode|pass\s?word|pwd|pw|pass|pin(?:\s?code)?|security\s+(?:answer|question)|"
+    r"\b(?:password|passwort|passcode|pass\s?word|pas+wo?r?d|passwrd|pword|passphrase|pwd|pw|puk|"
+    r"pass(?=\s*[:=]|\s+(?:is|was)\b|\s+[^\s,;]*\d)|"
+    r"pin(?:\s?code)?|security\s+(?:answer|question|q)|answer\s+to\s+the\s+security\s+(?:question|q)|"
     r"memorable\s+word|maiden\s+name|pet(?:'s)?\s+name|contraseña|mot\s+de\s+passe|kennwort|"
     r"(?:one[- ]time|otp|verification|login|2fa|sms|texted|door|backup|access)\s+codes?|otp|"
-    r"code\s+(?:they|you)\s+(?:texted|sent)|api[\s_-]?key|token|secret)\b"
+    r"code\s+(?:they|you)\s+(?:texted|sent)|(?:\d|four|five|six|eight)[- ]digit(?:\s+(?:one|code|number|pin))?|"
+    r"(?<!error )(?<!discount )(?<!promo )(?<!voucher )(?<!tracking )(?<!post )(?<!zip )(?<!area )(?<!reference )"
+    r"(?<!product )(?<!order )(?<!gift )(?<!coupon )(?<!qr )(?<!bar)(?<!country )(?<!sort )your\s+code|"
+    r"api[\s_-]?key|token|secret)\b"
 )
 _SECRET = r"(?P<secret>\d(?:[ -]?\d){3,11}|[^\s,;]{3,64})"
 CREDENTIALS = (
@@ -39,6 +115,16 @@ CREDENTIALS = (
     ),
     # "OTP 240613": no connector, but the value holds a digit
     re.compile(_KEYWORD + r"\s+(?P<secret>\d(?:[ -]?\d){3,11}|[^\s,;]*\d[^\s,;]*)", re.IGNORECASE),
+    # "the pin is my birthday, 0405": digits later in the same clause
+    re.compile(
+        _KEYWORD + r"\s+(?:is|was|'s)\b[^.!?\d\n]{1,40}?(?:,|:|\bis)\s*(?P<secret>\d(?:[ -]?\d){3,11})(?![\w-])",
+        re.IGNORECASE,
+    ),
+    # "I used ilovemycat as the password", "login is admin / Hx7!pq2Lz"
+    re.compile(
+        r"(?P<secret>[^\s,;]{4,64})\s+as\s+(?:the|my)\s+(?:new\s+)?(?:password|passcode|pin|passphrase)\b", re.I
+    ),
+    re.compile(r"\blog(?:-?in|on)\b[^.\n]{0,30}?\S\s*/\s*(?P<secret>[^\s,;:]{3,64})(?![^\s,;])", re.IGNORECASE),
 )
 # In a turn about a password, a word shaped like one ("I tried P@ssw0rd123", "changed it to Summer2024!"):
 # letters and digits with both cases or a symbol. An order reference (ZK4P9T: one case, no symbol) is not.
@@ -128,7 +214,7 @@ class _Regex(EntityRecognizer):
 
 
 def street_recognizer() -> EntityRecognizer:
-    return _Regex("STREET_ADDRESS", (STREET, STREET_NUMBER_AFTER), None, 0.6)
+    return _Regex("STREET_ADDRESS", STREET_PATTERNS, None, 0.6)
 
 
 class _CredentialRecognizer(_Regex):
@@ -170,7 +256,8 @@ NAME_CUES: tuple[tuple[re.Pattern[str], bool], ...] = (
     (
         re.compile(
             r"\b(?:(?:my|his|her|their|the|first|last|sur|full|account holder'?s?|cardholder'?s?)\s*)?name"
-            r"(?:'s|\s+is|\s+was|\s*[:=]|\s+on\s+(?:the\s+)?(?:account|card|booking|policy|order)\s*(?:is|was|says|reads|:))\s*",
+            r"(?:'s|\s+is|\s+was|\s*[:=]|\s+on\s+(?:the\s+)?(?:account|card|booking|policy|order)\s*(?:is|was|says|reads|:))"
+            r"[ \t]*",
             re.I,
         ),
         True,
@@ -190,32 +277,109 @@ NAME_CUES: tuple[tuple[re.Pattern[str], bool], ...] = (
     ),
     (
         re.compile(
-            r"(?:^|[.!?,;]\s*)(?:hi|hello|hey|hiya|dear|thanks|thank you|thankyou|thx|thnx|ty|cheers|ta|bye|goodbye)"
-            r"[,!]?\s+",
+            r"(?:^|[.!?,;]\s*)(?:(?:ok|okay|cool|great|perfect|brilliant|awesome|alright|right|oh)[,!]?\s+)?"
+            r"(?:(?:thanks|thank you|ta) (?:so|very) much|thanks a (?:lot|million|bunch)|many thanks|hi|hello|hey|hiya|"
+            r"dear|thanks|thank you|thankyou|thx|thnx|thnks|thanx|tks|ty|cheers|ta|bye|goodbye)"
+            r",?[ \t]+",
             re.I,
         ),
         False,
     ),
-    (re.compile(rf"\b(?:my|our|his|her|their)\s+(?:{_RELATIONS})(?:'?s)?(?:\s+name)?(?:\s+is|,|:)?\s+", re.I), False),
+    (
+        re.compile(
+            rf"\b(?:my|our|his|her|their|your|the)\s+(?:late\s+|new\s+|old\s+|ex-?|step-?|[a-z]+\s+)?"
+            rf"(?:{_RELATIONS}|{_ROLES})"
+            r"(?:'?s)?(?:\s+name)?(?:\s+is|,|:)?\s+",
+            re.I,
+        ),
+        False,
+    ),
+    (re.compile(rf"(?:^|[.!?]\s*)(?:step-?)?(?:{_RELATIONS})\s+", re.I), False),
+    # introductions in the customer's own language: "soy María José", "ich bin Jürgen"
+    (
+        re.compile(
+            r"\b(?:soy|me llamo|je suis|je m'appelle|ich bin|ich heiße|ich heisse|mi chiamo|meu nome é|me chamo|"
+            r"nazywam się|jestem|benim adım)\s+",
+            re.I,
+        ),
+        False,
+    ),
+    (re.compile(r"\b(?:call me|goes by|go by|known as)\s+", re.I), False),
+    # a name as it is written somewhere: "you have me as Mei Ling Chen", "keep spelling it Siobhan"
+    (
+        re.compile(
+            r"\b(?:me|it|name|account|booking)\s+(?:down\s+)?as\s+|\bspell(?:s|ed|t|ing)?\s+(?:it|me|my name)\s+"
+        ),
+        False,
+    ),
+    (re.compile(r"\b(?:a nombre de|au nom de|em nome de|in nome di|im namen von)\s+", re.I), False),
+    (
+        re.compile(
+            r"\b(?i:ask(?:ed)? for|speak (?:to|with)|talk (?:to|with)|transfer me to|put me through to|"
+            r"forward (?:this|it) to|pass (?:this|it) (?:on )?to|shout-?out to|escalate (?:this|it) to|tell)"
+            r"\s+(?=[A-Z])"
+            r"|(?:^|[.!?]\s+)(?i:could|can|would|will)\s+(?=[A-Z][a-z]+\s+(?i:call|ring|phone|email|text|check|look|get|"
+            r"sort|confirm|send|contact)\b)",
+        ),
+        False,
+    ),
     (re.compile(r"\b(?:spoke|speaking|talked|talking|chatted|chatting|dealt)\s+(?:to|with)\s+", re.I), False),
-    (re.compile(r"\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam|señora?|herr|frau)\.?\s+", re.I), False),
-    (re.compile(r"(?:^|\n)\s*(?:[-—–~]+|regards,?|best,?|kind regards,?|sincerely,?)\s*", re.I), False),
+    (re.compile(r"\b(?:mr|mrs|ms|mx|dr|señora?|herr|frau)\.?\s+", re.I), True),
+    (re.compile(r"\b(?:miss|prof|sir|madam)\.?\s+", re.I), False),
+    (
+        re.compile(
+            r"(?:^|\n|[.!?]\s+)\s*(?:[-—–~]+|regards,?|best,?|kind regards,?|best regards,?|sincerely,?|cheers,)"
+            r"\s*(?:[-—–~]+\s*)?",
+            re.I,
+        ),
+        False,
+    ),
 )
 # A caller introducing themselves in lowercase at the start of a turn ("this is dave, ...", "its ahmed
 # again"): the word must be followed by what follows a name there, and not read as a word ("it's
 # happening again", "it's broken again").
 LOWERCASE_INTRODUCTION = re.compile(
-    r"^\W*(?:(?:hi|hello|hey+|ya|yo)\W+)?(?:this is|it'?s|its|i'?m|im)\s+(?P<name>[^\W\d_]{2,}(?:\s+[^\W\d_]{2,})??)"
+    r"^\W*(?:(?:hi|hello|hey+|ya|yo)\W+)?(?:this is|it'?s|its|i'?m|im)\s+"
+    r"(?P<name>[^\W\d_]{2,}(?:[-'’][^\W\d_]+)*(?:\s+[^\W\d_]{2,}(?:[-'’][^\W\d_]+)*)??)"
     r"(?=\s*,|\s+(?:from\b|here\b|again\b|w/|with the\b|speaking\b))",
     re.I,
 )
 NAME_HERE = re.compile(
-    r"^(?:(?:hi|hello|hey)(?: there)?[,!]?\s+)?(?P<name>(?:[^\W\d_][\w'’-]*\s+){0,3}[^\W\d_][\w'’-]*)\s+here\b", re.I
+    r"^(?:(?:hi|hello|hey|hei|hej|hola|hallo|bonjour|salut|ciao|olá|ola|merhaba)(?: there)?[,!]?\s+)?"
+    r"(?P<name>(?:[^\W\d_][\w'’-]*\s+){0,3}[^\W\d_][\w'’-]*)\s+(?:here|speaking|hier|aqui|aquí|ici)\b",
+    re.I,
 )
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
+# A colleague named beside their team ("Grace in accounts", "Bill from your billing team"): capitalised.
+NAME_AND_TEAM = re.compile(
+    r"(?<![\w'’])(?P<name>[A-Z][^\W\d_]+(?:[-'’][A-Z]?[^\W\d_]+)?(?:\s+[A-Z][^\W\d_]+)?)\s+(?:from|in|at|on)\s+"
+    r"(?:the\s+|your\s+)?(?:accounts?|billing|complaints|support|sales|tech(?:nical)?|customer|business|returns|"
+    r"retention|collections|claims|fraud|escalations?|the\s+phone|phone|chat|live\s+chat)\b"
+)
+# A turn that opens with a full name and a pause ("Ayşe Yılmaz, account holder.", "Li Xiaoming — ..."),
+# or with a name and a Japanese "desu"; and a name called out at the end of a clause ("Sure thing, Deepika!").
+OPENING_NAME = re.compile(
+    r"^\W*(?P<name>[A-ZÀ-Þ][^\W\d_]+(?:[-'’][A-Za-zÀ-ÿ][^\W\d_]*)?"
+    r"(?:\s+(?:(?:de|da|do|dos|del|la|van|von|der|den|bin|binti|al|el|ibn|ben)\s+)*(?:(?:al|el|ad|ibn)-)?[A-ZÀ-Þ][^\W\d_]*"
+    r"(?:[-'’][A-Za-zÀ-ÿ][^\W\d_]*)?){1,4})"
+    r"(?=\s*(?:,|—|–|\s-\s|\.\s|\s+desu\b))"
+)
+VOCATIVE = re.compile(r",\s+(?P<name>[A-ZÀ-Þ][^\W\d_]{2,})\s*(?:!|$)")
+# A lowercase name where a sign-off or a thanks puts one, ending the turn or its clause ("-- rhys",
+# "ok thanks marcus, appreciate it"), unless it is one of the words that follow a thanks.
+LOWERCASE_AFTER_THANKS = re.compile(
+    r"(?:^|[.!?,;]\s*)(?:(?:ok|okay|cool|great|perfect|brilliant|awesome|alright|right|oh)[,!]?\s+)?"
+    r"(?:thanks|thank you|thx|thnx|thnks|thanx|ty|cheers|ta)[,!]?\s+(?P<name>[a-z][a-z'’-]{2,})\s*(?=[,.!]|$)"
+    r"|(?:^|\s)(?:--|—|–)\s*(?P<signed>[a-z][a-z'’-]{2,})\s*$",
+)
+AFTER_THANKS = frozenset(
+    _words(
+        """
+        anyway anyways again mate mates guys everyone everybody all team lot lots heaps loads tons buddy pal bro man
+        dude love hun though btw lol lmao much bunch million very so for you yall again sir madam sis fam folks
+        mister miss bye anyhow regardless nonetheless still tho though tho' okay ok though indeed kindly
+        """
+    )
+)
 
 
 _TOKEN = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W_])?\.?")
@@ -234,7 +398,10 @@ NOT_A_NAME = frozenset(
         account order my our their his her me him us them fixed sorted done gone back over down up off on weird odd bad
         worse really literally finally actually totally completely probably definitely honestly basically seriously
         absolutely clearly usually only nearly likely early exactly monday tuesday wednesday thursday friday saturday
-        sunday january february march april june july august september october november december
+        sunday january february march april june july august september october november december how what when where
+        why who which whose have has had do does did can could would shall should might must let
+        apologies apology welcome most one two plans plan card portal last first full i'll i've i'd you're we're
+        they're that's there's what's have a an good nice great best happy kind warm
         """
     )
 )
@@ -285,6 +452,16 @@ class NameByContextRecognizer(EntityRecognizer):
             words = lowercase.group("name").split()
             if not any(w.lower() in NOT_A_NAME or (len(w) > 5 and w.lower().endswith(("ing", "ed"))) for w in words):
                 spans.add(lowercase.span("name"))
+        for match in (OPENING_NAME.match(text), *VOCATIVE.finditer(text)):
+            if match is not None and not any(w.lower() in NOT_A_NAME for w in match.group("name").split()):
+                spans.add(match.span("name"))
+        for match in NAME_AND_TEAM.finditer(text):
+            if not any(w.lower() in NOT_A_NAME for w in match.group("name").split()):
+                spans.add(match.span("name"))
+        for match in LOWERCASE_AFTER_THANKS.finditer(text):
+            group = "name" if match.group("name") else "signed"
+            if match.group(group).lower() not in AFTER_THANKS | NOT_A_NAME:
+                spans.add(match.span(group))
         here = NAME_HERE.match(text)
         if here is not None:
             words = here.group("name").split()
@@ -295,3 +472,100 @@ class NameByContextRecognizer(EntityRecognizer):
 
 def name_recognizer() -> EntityRecognizer:
     return NameByContextRecognizer()
+
+
+# An answer to the agent's question: what a customer types after "What's your security answer?" or
+# "Could I take your full name?" carries no keyword of its own ("its biscuit", "marta kowalczyk").
+# The agent's turn says what the reply holds; the reply's filler ("sure, it's") is not part of it.
+_ASKING = re.compile(
+    r"\?|\b(?:please|could you|can you|would you|may i|can i|could i|confirm|provide|give me|tell me|type|enter|"
+    r"send me|share|what'?s|what is|let me know)\b",
+    re.I,
+)
+ASKS_FOR = {
+    "CREDENTIAL": re.compile(
+        r"\b(?:password|passcode|pass\s?word|pin|security (?:question|answer|word)|memorable (?:word|information|"
+        r"info|answer|date)|(?:verification|one[- ]time|otp|sms|security|confirmation|\d-digit|"
+        r"(?:four|five|six|eight)-digit) code|code (?:we|i|that we|that i) (?:just )?(?:sent|texted|emailed)|"
+        r"maiden name|first pet|(?:answer|reply) to)\b",
+        re.I,
+    ),
+    "PERSON": re.compile(
+        r"\b(?:(?:your|the|their|his|her) (?:full |first |last |sur)?name|name (?:on|of) the (?:account|card|booking|"
+        r"order|policy|reservation|bill)|who (?:am i|i am|i'?m) (?:speaking|chatting|talking) (?:to|with)|"
+        r"who is the account holder|(?:account|card) ?holder'?s? name)\b",
+        re.I,
+    ),
+    "STREET_ADDRESS": re.compile(
+        r"\b(?:(?:your|the|delivery|billing|shipping|home|postal|new|full|correct|service|installation) address|"
+        r"where (?:should|shall|do|can|would) (?:we|i|you) (?:send|deliver|ship|post)|where do you live|"
+        r"house number)\b",
+        re.I,
+    ),
+}
+_FILLER = re.compile(
+    r"^\W*(?:(?:sure|yes|yeah|yep|yup|ok|okay|of course|no problem|certainly|right|hi|hello|hey)\b[\W]*)*"
+    r"(?:(?:it'?s|its|it is|it was|it should be|that'?s|that is|that would be|should be|i think(?: it'?s)?|"
+    r"(?:the |my )?(?:answer|code|pin|password|passcode|word|name|full name|address|reply)(?:'s| is| was|:)|"
+    r"(?:my )?name'?s|this is|i'?m|i am|im)\s*)*",
+    re.I,
+)
+_NOT_AN_ANSWER = re.compile(
+    r"\b(?:don'?t|dont|do not|can'?t|cant|cannot|forgot|forget|no idea|not sure|remember|reset|why|what|how|"
+    r"which)\b|\?",
+    re.I,
+)
+_CLAUSE_END = re.compile(
+    r"[,.;!?()]|\s(?:and|but|because|as|if|so|or|though|i think|thanks|thank|cheers|pls|please)\b", re.I
+)
+
+
+_NAME_SHAPED = re.compile(r"[^\W\d_][^\W\d_'’.-]*(?:[-'’.][^\W\d_]*)*")
+
+
+def asked_for(agent_turn: str | None) -> tuple[str, ...]:
+    """What the agent's turn asks the customer to type: CREDENTIAL, PERSON, STREET_ADDRESS (or none)."""
+    if not agent_turn or not _ASKING.search(agent_turn):
+        return ()
+    return tuple(entity for entity, pattern in ASKS_FOR.items() if pattern.search(agent_turn))
+
+
+def answer_spans(agent_turn: str | None, text: str) -> list[tuple[str, int, int]]:
+    """(entity, start, end) of what `text` gives in answer to `agent_turn`, when it asked for a
+    secret, a name or an address and the reply gives one rather than saying it can't."""
+    wanted = asked_for(agent_turn)
+    if not wanted:
+        return []
+    start = _FILLER.match(text).end()  # type: ignore[union-attr]
+    rest = text[start:]
+    found: list[tuple[str, int, int]] = []
+    if "STREET_ADDRESS" in wanted and re.search(r"\d", rest[:80]):
+        end = _street_line_end(rest)
+        found.append(("STREET_ADDRESS", start, start + end))
+    elif ("CREDENTIAL" in wanted or "PERSON" in wanted) and not _NOT_AN_ANSWER.search(rest):
+        clause = _CLAUSE_END.search(rest)
+        end = clause.start() if clause else len(rest)
+        value = rest[:end].rstrip()
+        words = value.split()
+        entity = "CREDENTIAL" if "CREDENTIAL" in wanted else "PERSON"
+        shaped = entity == "CREDENTIAL" or all(_NAME_SHAPED.fullmatch(w) for w in words)  # a name: letters only
+        if 0 < len(words) <= (3 if entity == "CREDENTIAL" else 5) and len(value) <= 64 and shaped:
+            found.append((entity, start, start + len(value)))
+    return found
+
+
+_UNIT_WORDS = frozenset(_words("flat apt apartment unit suite floor room house block building door apto piso"))
+
+
+def _street_line_end(reply: str) -> int:
+    """Where the street line of an address typed as a reply ends: after the first comma-separated
+    part that holds a number and a word ("Flat 2, 14 Mill Lane, Leeds" ends after "Lane")."""
+    position = 0
+    for part in re.finditer(r"[^,\n.;]+", reply):
+        position = part.end()
+        words = re.findall(r"\b[^\W\d_]{2,}\b", part.group())
+        if re.search(r"\d", part.group()) and any(w.lower() not in _UNIT_WORDS for w in words):
+            break
+        if part.start() > 60:
+            break
+    return len(reply[:position].rstrip())

@@ -29,14 +29,16 @@ ENTITIES = (
     "PERSON",  # names the chat introduces (NameByContextRecognizer); NER finds more with COACHLINE_PII_NER
 )
 MIN_SCORE = 0.35  # phone numbers score 0.4 without context words
-# Every entity above holds a digit or an "@", except an IPv6 address written in hex letters
-# only ("fe::ab"), which still holds a run of colons between hex. Text with none of these is
-# not analysed at all: most chat turns, and Presidio's dozens of patterns cost milliseconds.
-# A credential may hold no digit ("security answer: Rover"): its keywords open the analysis too, as
-# do the words that introduce a name (app.pii.recognizers.NAME_CUES) and a capital after a word.
+# What a turn must hold for any recogniser to find something: a digit or an "@", a run of colons
+# between hex (an IPv6 address in letters only, "fe::ab"), a credential's keyword ("security answer:
+# Rover" holds no digit), or what opens a name (a capital, a cue of app.pii.recognizers.NAME_CUES, a
+# thanks or a dashed sign-off before a lowercase one). Text with none of these (a lowercase turn with
+# no number) is not analysed at all.
 MAY_HOLD_PII = re.compile(
     r"[\d@]|[0-9a-f]*:[0-9a-f]*:|(?i:pass|pw|pin|answer|code|key|token|secret|name|called)|\w\W+[A-Z]|"
-    r"^\W*(?:\w+\W+)?(?i:this is|it'?s|its|i'?m|im)\s"
+    r"^\W*(?:\w+\W+)?(?i:this is|it'?s|its|i'?m|im)\s|^\W*[A-Z]|(?i:thank|thnks|thx|cheers|ta\b|call me)|"
+    r"(?i:\bmrs?\b|\bms\b|\bdr\b|herr|frau)|"
+    r"(?:--|—|–)\s*[a-z]+\s*$"
 )
 
 
@@ -88,14 +90,22 @@ def _move_spans(value: Any, redaction: Redaction) -> Any:
     return value
 
 
-def _non_overlapping(found: list) -> list:
+def _non_overlapping(found: list, text: str) -> list:
     """Analyzer results with overlaps removed (the longer, then the higher-scoring, wins), in
-    text order: the anonymizer then replaces exactly these, so the edits are known."""
+    text order, and two of one kind with only whitespace between them made one (as the anonymizer
+    would merge them): it then replaces exactly these, so the edits are known."""
     chosen: list = []
     for result in sorted(found, key=lambda r: (-(r.end - r.start), -r.score, r.start)):
         if all(result.end <= c.start or result.start >= c.end for c in chosen):
             chosen.append(result)
-    return sorted(chosen, key=lambda r: r.start)
+    merged: list = []
+    for result in sorted(chosen, key=lambda r: r.start):
+        last = merged[-1] if merged else None
+        if last is not None and last.entity_type == result.entity_type and not text[last.end : result.start].strip():
+            last.end = result.end
+        else:
+            merged.append(result)
+    return merged
 
 
 @lru_cache(maxsize=1)
@@ -149,15 +159,25 @@ class Redactor:
         self.analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["en"])
         self.anonymizer = AnonymizerEngine()
 
-    def __call__(self, text: str, mode: PiiMode = "redact") -> str:
-        return self.redact(text, mode).text
+    def __call__(self, text: str, mode: PiiMode = "redact", asked: str | None = None) -> str:
+        return self.redact(text, mode, asked).text
 
-    def redact(self, text: str, mode: PiiMode = "redact") -> Redaction:
-        if mode == "off" or (not self.ner and not MAY_HOLD_PII.search(text)):
+    def redact(self, text: str, mode: PiiMode = "redact", asked: str | None = None) -> Redaction:
+        """`text` as it may be stored. `asked`: the agent's turn before it, when there is one: a reply
+        to "What's your security answer?" or "Could I take your full name?" is the secret or the name
+        itself, with no keyword of its own ("its biscuit")."""
+        if mode == "off":
             return Redaction(text)
+        from app.pii.recognizers import answer_spans
+
+        answers = answer_spans(asked, text)
+        if not answers and not self.ner and not MAY_HOLD_PII.search(text):
+            return Redaction(text)
+        from presidio_analyzer import RecognizerResult
         from presidio_anonymizer.entities import OperatorConfig
 
         found = self.analyzer.analyze(text=text, language="en", entities=self.entities, score_threshold=MIN_SCORE)
+        found += [RecognizerResult(entity, start, end, 0.8) for entity, start, end in answers]
         # A person's name or a place holds no digit: "Order 44721" read as a name is the model's slip
         # (and a street line, which holds one, is the street recogniser's).
         found = [
@@ -165,7 +185,7 @@ class Redactor:
         ]
         if not found:
             return Redaction(text)
-        found = _non_overlapping(found)
+        found = _non_overlapping(found, text)
         if mode == "redact":
             operators = {"DEFAULT": OperatorConfig("replace")}
             replacements = {text[r.start : r.end]: f"<{r.entity_type}>" for r in found}

@@ -78,6 +78,16 @@ def test_masking_tenant_keeps_last_four_digits(service: Service):
     assert card not in stored and stored.endswith("1111 was charged twice") and "*" in stored
 
 
+def test_a_reply_to_the_agents_question_is_stored_without_the_secret_and_replays_as_itself(service: Service):
+    question = {"role": "agent", "text": "Can you give me the answer to your security question?"}
+    reply = {"role": "customer", "text": "its marmalade"}
+    assert _post(service, "pii-asked", question).is_success
+    assert _post(service, "pii-asked", reply, **{"Idempotency-Key": "reply-1"}).status_code == 201
+    assert _post(service, "pii-asked", reply, **{"Idempotency-Key": "reply-1"}).status_code == 200  # not a conflict
+    turns = httpx.get(f"{service.base}/v1/conversations/pii-asked", headers=auth(service.key)).json()["turns"]
+    assert [t["text"] for t in turns] == [question["text"], "its <CREDENTIAL>"]
+
+
 def test_metrics_count_requests_latency_batches_and_cues(service: Service):
     _post(service, "metrics-1", {"role": "customer", "text": "I WANT A MANAGER NOW!!!"})
     text = httpx.get(f"{service.base}/metrics").text

@@ -55,7 +55,8 @@ def test_text_that_cannot_hold_pii_skips_the_analyser_but_letter_only_ipv6_does_
     calls: list[str] = []
     analyse = redactor.analyzer.analyze
     monkeypatch.setattr(redactor.analyzer, "analyze", lambda text, **kw: calls.append(text) or analyse(text, **kw))
-    assert redactor("Thanks, that sorted it out!", "redact") == "Thanks, that sorted it out!"
+    assert redactor("ok that sorted it out, all good now", "redact") == "ok that sorted it out, all good now"
+    assert redactor("why is it still broken", "redact", asked="Sorry about that!") == "why is it still broken"
     assert calls == []
     assert "fe80::abcd:ef12" not in redactor("my address is fe80::abcd:ef12", "redact")
     assert "fe::ab" not in redactor("router says fe::ab is blocked", "redact")
@@ -108,6 +109,15 @@ def test_credentials_lose_their_secret_and_keep_their_words(redactor: Redactor, 
         ("Flat 3, 27 Canal Road", "27 Canal Road"),
         ("Hauptstraße 12, 10115 Berlin", "Hauptstraße 12"),
         ("Unit 5/18 Ocean Parade, Coogee", "5/18 Ocean Parade"),
+        ("enviar a Calle del Pez 22, 3ºA por favor", "Calle del Pez 22"),
+        ("my flat is Rua das Flores 87 apto 12, Porto", "Rua das Flores 87"),
+        ("deliver to Via Garibaldi 9 please", "Via Garibaldi 9"),
+        ("adres: ul. Polna 4/11, Kraków", "ul. Polna 4/11"),
+        ("moved to Drottninggatan 53 in Stockholm", "Drottninggatan 53"),
+        ("the old one was Prinsengracht 90", "Prinsengracht 90"),
+        ("it's 5 rue du Moulin, Lyon", "5 rue du Moulin"),
+        ("House 7, Green Park Towers, Link Road, Pune", "House 7, Green Park Towers, Link Road"),
+        ("mail goes to RR 3 Box 221 since we're rural", "RR 3 Box 221"),
     ],
 )
 def test_street_lines_are_redacted(redactor: Redactor, text: str, street: str):
@@ -116,7 +126,15 @@ def test_street_lines_are_redacted(redactor: Redactor, text: str, street: str):
 
 @pytest.mark.parametrize(
     "text",
-    ["I forgot my password", "the password reset link never came", "the main road outage", "version 3.2.1 is out"],
+    [
+        "I forgot my password",
+        "the password reset link never came",
+        "the main road outage",
+        "version 3.2.1 is out",
+        "I sent it via email 2 days ago",
+        "paid via the app 3 times",
+        "the string 3 on my guitar order",
+    ],
 )
 def test_look_alikes_are_left_alone(redactor: Redactor, text: str):
     assert redactor(text) == text
@@ -167,3 +185,32 @@ def test_a_password_shaped_word_in_a_turn_about_a_password(redactor: Redactor):
     redacted = redactor("i changed my password to Summer2024! but it still fails, order ZK4P9T", "redact")
     assert "Summer2024!" not in redacted and "<CREDENTIAL>" in redacted
     assert "ZK4P9T" in redacted  # an order reference (one case, no symbol) stays
+
+
+@pytest.mark.parametrize(
+    ("asked", "reply", "value"),
+    [
+        ("Can you give me the answer to your security question?", "its marmite", "marmite"),
+        ("What's the 6-digit code we just texted you?", "ok 402 117", "402 117"),
+        ("Could I take your full name please?", "sure its li wei chen", "li wei chen"),
+        ("What's the delivery address?", "Flat 9, 3 Quarry Bank, Sheffield S6", "Flat 9, 3 Quarry Bank"),
+        ("Please confirm your memorable word", "Pineapple, I think", "Pineapple"),
+    ],
+)
+def test_a_reply_to_the_agents_question_is_what_was_asked_for(redactor: Redactor, asked: str, reply: str, value: str):
+    assert value not in redactor(reply, "redact", asked)
+    assert value in redactor(reply, "redact")  # without the question nothing marks it
+
+
+@pytest.mark.parametrize(
+    ("asked", "reply"),
+    [
+        ("Can you give me the answer to your security question?", "I don't remember setting one"),
+        ("Could I take your full name please?", "why do you need that?"),
+        ("What's the delivery address?", "same as last time"),
+        ("Could I have your full name and CPF?", "Cpf #PHONENUMBER# Telephone #PHONENUMBER#"),
+        ("Thanks for waiting, I'm checking now.", "its marmite"),
+    ],
+)
+def test_a_reply_that_gives_nothing_keeps_its_words(redactor: Redactor, asked: str, reply: str):
+    assert redactor(reply, "redact", asked) == reply
