@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     pii_ner: bool = Field(
         False,
         description="also redact people's names and places (spaCy NER): off by default, since under "
-        "`coach bench load` it raised the live p50 from 29 to 87 ms on 2 cores",
+        "`coach bench load` it raised the live p50 from 35 to 190 ms on 2 cores",
     )
     cache_dir: Path | None = Field(
         None, description="where trained agent-move and customer-cue heads are remembered (default ~/.cache/coachline)"
