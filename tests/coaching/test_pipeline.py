@@ -264,6 +264,19 @@ def test_a_question_asked_with_interest_is_neutral_with_a_question_cue():
     assert detector.run(upset, ConversationState("c")) == []
 
 
+def test_the_state_cue_names_only_the_fine_emotions_that_agree_with_it():
+    from app.coaching.detectors.customer_state import CustomerStateDetector
+
+    detector = CustomerStateDetector(LIBRARY)
+    reasons = []
+    for labels in (["amusement", "annoyance"], ["amusement"]):
+        context = fake_context(ConversationState("c"), "customer", "oh great, another week without internet")
+        context.prediction = _prediction("anger", upset=True, labels=labels)
+        (cue,) = detector.run(context, ConversationState("c"))
+        reasons.append(cue.reason)
+    assert reasons == ["emotion model: anger 0.90 (emotions: annoyance)", "emotion model: anger 0.90"]
+
+
 def test_upset_is_the_calibrated_upset_decision_not_the_state_label():
     from app.coaching.upset import is_upset
 

@@ -10,6 +10,7 @@ from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.state import ConversationState
 from app.coaching.upset import UPSET_STATES, confident_state, read_state, thanks
+from models.labels import state_target
 
 
 class CustomerStateDetector:
@@ -42,10 +43,19 @@ class CustomerStateDetector:
         if context.state.source == "cues":
             reason = f"customer's words: {context.state.reason}"
         else:
-            top = ", ".join(prediction.labels[:3]) or "none over threshold"
-            reason = f"emotion model: {label} {context.state.score:.2f} (emotions: {top})"
+            reason = f"emotion model: {label} {context.state.score:.2f}"
+            agreeing = _agreeing_emotions(label, prediction.labels[:3])
+            if agreeing:  # the fine labels only where they say the same ("anger (emotions: amusement)" read as a slip)
+                reason += f" (emotions: {', '.join(agreeing)})"
         span = Span(start=0, end=len(context.text), text=context.text)
         return [Cue(kind=label, span=span, severity=severity, reason=reason)]
+
+
+def _agreeing_emotions(state: str, labels: list[str]) -> list[str]:
+    """The GoEmotions labels that stand for `state`, or for any upset state when it is one: a sarcastic
+    turn read as anger may carry "amusement", which an agent would take for the coach contradicting itself."""
+    wanted = UPSET_STATES if state in UPSET_STATES else {state}
+    return [label for label in labels if state_target([label]) in wanted]
 
 
 def _question(context: TurnContext, index: int) -> Cue:
