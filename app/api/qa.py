@@ -21,6 +21,7 @@ from app.storage.database import session_scope
 
 router = APIRouter(prefix="/v1/qa", tags=["qa"], responses=error_responses(400, 401, 403, 404, 422, 429))
 
+SPOOL_WRITE_BYTES = 1 << 20
 CONTENT_TYPES = {
     "application/x-ndjson": "jsonl",
     "application/jsonl": "jsonl",
@@ -135,22 +136,30 @@ async def create(
     incoming = settings.qa_dir / "incoming"
     await asyncio.to_thread(incoming.mkdir, parents=True, exist_ok=True)
     size, blank = 0, True
-    with tempfile.NamedTemporaryFile(dir=incoming, delete=False) as spool:
-        upload = Path(spool.name)
-        try:
-            async for chunk in request.stream():  # counted as it arrives: a missing Content-Length can't slip past
-                size += len(chunk)
-                if size > limit:
-                    raise ApiError(
-                        413,
-                        "upload_too_large",
-                        f"uploads are limited to {settings.qa_max_upload_mb} MB; split the file",
-                    )
-                spool.write(chunk)
-                blank = blank and not chunk.strip()
-        except BaseException:
-            upload.unlink(missing_ok=True)
-            raise
+    # The file is written a megabyte at a time in a worker thread: a disk that stalls (dirty-page
+    # throttling under a 50 MB upload) must not stall the event loop that live turns share.
+    spool = await asyncio.to_thread(tempfile.NamedTemporaryFile, dir=incoming, delete=False)
+    upload, buffered = Path(spool.name), 0
+    pending: list[bytes] = []
+    try:
+        async for chunk in request.stream():  # counted as it arrives: a missing Content-Length can't slip past
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(
+                    413, "upload_too_large", f"uploads are limited to {settings.qa_max_upload_mb} MB; split the file"
+                )
+            pending.append(chunk)
+            buffered += len(chunk)
+            blank = blank and not chunk.strip()
+            if buffered >= SPOOL_WRITE_BYTES:
+                await asyncio.to_thread(spool.writelines, pending)
+                pending, buffered = [], 0
+        await asyncio.to_thread(spool.writelines, pending)
+    except BaseException:
+        await asyncio.to_thread(spool.close)
+        upload.unlink(missing_ok=True)
+        raise
+    await asyncio.to_thread(spool.close)
     if blank:  # nothing, or only whitespace
         upload.unlink(missing_ok=True)
         raise ApiError(400, "empty_upload", "the body is empty: send the transcript file as the request body")

@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.api.qa import SPOOL_WRITE_BYTES
+from app.qa.jobs import UPLOAD, job_dir
 from app.settings import Settings
 from tests.api.conftest import auth, new_key, running_server
 from tests.conftest import migrated_database
@@ -72,8 +74,14 @@ def test_upload_progress_and_results(tiny_artifact: Path, tmp_path: Path) -> Non
             assert httpx.get(f"{base}/v1/qa/jobs/{job['id']}", headers=auth(other)).status_code == 404
             assert httpx.get(base + done["results"]["report.html"], headers=auth(other)).status_code == 404
             assert [j["id"] for j in httpx.get(f"{base}/v1/qa/jobs", headers=auth(other)).json()] == []
+            # a body of several megabytes is spooled in parts, every byte kept in order
+            large = b"".join(line + b"\n" * 1_000_000 for line in CHATS.read_bytes().splitlines())
+            spooled = upload(base, key, large).json()
+            stored = job_dir(tmp_path / "qa", spooled["id"]) / UPLOAD["jsonl"]
+            assert spooled["size_bytes"] == len(large) > 3 * SPOOL_WRITE_BYTES
+            assert stored.read_bytes() == large and wait_done(base, key, spooled["id"])["progress"]["scored"] == 4
             listed = httpx.get(f"{base}/v1/qa/jobs", headers=auth(key)).json()
-            assert {j["id"] for j in listed} == {job["id"], csv_job["id"], garbage["id"]}
+            assert {j["id"] for j in listed} == {job["id"], csv_job["id"], garbage["id"], spooled["id"]}
 
 
 def test_refusals_say_what_to_fix(tiny_artifact: Path, tmp_path: Path) -> None:
