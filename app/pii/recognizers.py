@@ -363,7 +363,7 @@ OPENING_NAME = re.compile(
     r"(?:[-'’][A-Za-zÀ-ÿ][^\W\d_]*)?){1,4})"
     r"(?=\s*(?:,|—|–|\s-\s|\.\s|\s+desu\b))"
 )
-VOCATIVE = re.compile(r",\s+(?P<name>[A-ZÀ-Þ][^\W\d_]{2,})\s*(?:!|$)")
+VOCATIVE = re.compile(r",\s+(?P<name>[A-ZÀ-Þ][^\W\d_]{2,})\s*!")
 # A lowercase name where a sign-off or a thanks puts one, ending the turn or its clause ("-- rhys",
 # "ok thanks marcus, appreciate it"), unless it is one of the words that follow a thanks.
 LOWERCASE_AFTER_THANKS = re.compile(
@@ -376,7 +376,8 @@ AFTER_THANKS = frozenset(
         """
         anyway anyways again mate mates guys everyone everybody all team lot lots heaps loads tons buddy pal bro man
         dude love hun though btw lol lmao much bunch million very so for you yall again sir madam sis fam folks
-        mister miss bye anyhow regardless nonetheless still tho though tho' okay ok though indeed kindly
+        mister miss bye anyhow regardless nonetheless still tho though tho' okay ok though indeed kindly brother
+        sister friend boss chief maam ma'am dear sweetie darling champ legend
         """
     )
 )
@@ -424,7 +425,7 @@ def _name_after(text: str, start: int, strong: bool) -> tuple[int, int] | None:
             break
         words.append((match.start(), match.start() + len(word)))
         gap = re.match(r"[ \t]+", text[match.end() :])
-        if gap is None or match.group().endswith("."):
+        if gap is None or (match.group().endswith(".") and len(word) > 1):  # an initial ("R. Castellanos") goes on
             break
         position = match.end() + gap.end()
     while words and text[words[-1][0] : words[-1][1]].lower() in _PARTICLES:
@@ -467,6 +468,8 @@ class NameByContextRecognizer(EntityRecognizer):
             words = here.group("name").split()
             if all(w[:1].isupper() or w.lower() in _PARTICLES for w in words) and words[-1].lower() not in NOT_A_NAME:
                 spans.add(here.span("name"))
+        # One word in capitals is an acronym, a code or a shout ("it's RD 4418", "EVERYTHING!!!"), not a name.
+        spans = {(a, b) for a, b in spans if not (text[a:b].isupper() and len(text[a:b].split()) == 1)}
         return [RecognizerResult("PERSON", start, end, self.score) for start, end in sorted(spans)]
 
 
@@ -511,8 +514,8 @@ _FILLER = re.compile(
     re.I,
 )
 _NOT_AN_ANSWER = re.compile(
-    r"\b(?:don'?t|dont|do not|can'?t|cant|cannot|forgot|forget|no idea|not sure|remember|reset|why|what|how|"
-    r"which)\b|\?",
+    r"^(?:no|nope|nah|not)\b|\b(?:don'?t|dont|do not|can'?t|cant|cannot|forgot|forget|no idea|not sure|remember|"
+    r"reset|why|what|how|which)\b|\?",
     re.I,
 )
 _CLAUSE_END = re.compile(
@@ -539,7 +542,7 @@ def answer_spans(agent_turn: str | None, text: str) -> list[tuple[str, int, int]
     start = _FILLER.match(text).end()  # type: ignore[union-attr]
     rest = text[start:]
     found: list[tuple[str, int, int]] = []
-    if "STREET_ADDRESS" in wanted and re.search(r"\d", rest[:80]):
+    if "STREET_ADDRESS" in wanted and re.search(r"\d", rest[:80]) and not _NOT_AN_ANSWER.search(rest):
         end = _street_line_end(rest)
         found.append(("STREET_ADDRESS", start, start + end))
     elif ("CREDENTIAL" in wanted or "PERSON" in wanted) and not _NOT_AN_ANSWER.search(rest):

@@ -159,6 +159,7 @@ def test_names_and_places_are_redacted_by_ner():
         ("Hello Anneliese, I am Björn Lindqvist and the plug is wrong", "Björn Lindqvist"),
         ("Name on card: Ingrid Halvorsen", "Ingrid Halvorsen"),
         ("its kimberly again, the screen is still cracked", "kimberly"),
+        ("Please cancel the second line. Regards — R. Castellanos", "Castellanos"),
     ],
 )
 def test_names_the_chat_introduces_are_redacted_without_ner(redactor: Redactor, text: str, name: str):
@@ -175,6 +176,10 @@ def test_names_the_chat_introduces_are_redacted_without_ner(redactor: Redactor, 
         "Hi team, is the Main menu down?",
         "I'm still waiting, this is the third time I ask",
         "The password reset link is not working",
+        "Yes, it's RD 4418 2210 3GB",
+        "I JUST DID. it's all in there, EVERYTHING!!!",
+        "ok. thank you brother, you tried at least",
+        "my sidebar has Home, Inbox, Reports",
     ],
 )
 def test_ordinary_turns_keep_their_words(redactor: Redactor, text: str):
@@ -210,6 +215,8 @@ def test_a_reply_to_the_agents_question_is_what_was_asked_for(redactor: Redactor
         ("What's the delivery address?", "same as last time"),
         ("Could I have your full name and CPF?", "Cpf #PHONENUMBER# Telephone #PHONENUMBER#"),
         ("Thanks for waiting, I'm checking now.", "its marmite"),
+        ("Can you confirm the 3-digit security code?", "No, just the card number and expiry"),
+        ("What's the delivery address?", "how much is the 500 one? 150 is fine"),
     ],
 )
 def test_a_reply_that_gives_nothing_keeps_its_words(redactor: Redactor, asked: str, reply: str):
