@@ -153,8 +153,12 @@ def evaluate_coaching(engine: CoachingEngine, path: Path = DEFAULT_DIR / "dev") 
                 predicted = {c.kind for c in analysis.customer.cues} - STATE_CUES
                 cues.add(gold.cues, predicted)
             elif turn.role == "agent" and analysis.agent is not None:
-                predicted_flags = {f.kind for f in analysis.agent.flags}
-                flags.add(gold.flags, predicted_flags & set(FLAGS))
+                predicted_flags = {f.kind for f in analysis.agent.flags} & set(FLAGS)
+                flags.add(gold.flags, predicted_flags)
+                missed, extra = set(gold.flags) - predicted_flags, predicted_flags - set(gold.flags)
+                if missed or extra:
+                    why = f"flags: missed {sorted(missed)}, extra {sorted(extra)}"
+                    misses.append({**_miss(chat, analysis, why), "text": turn.text})
                 canned = {_norm(s) for s in gold.canned}
                 for sentence in analysis.agent.sentences:
                     text = _norm(sentence.span.text)

@@ -281,6 +281,12 @@ _DEMAND = re.compile(
 )
 
 
+def names_specifics(sentence: str) -> bool:
+    """The sentence names a case's particulars (an order or reference number, an amount, a date),
+    whoever said them first: "I've refunded the £89.99 for PA-44120" is about this customer's case."""
+    return any(pattern.search(sentence) for pattern in (_ORDER, _HASH_NUMBER, _MONEY, _DATE))
+
+
 @dataclass
 class CustomerDetails:
     """What the customer told us, for phrasing ideas and for catching repeat asks."""

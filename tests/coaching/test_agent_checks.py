@@ -37,6 +37,15 @@ def test_a_long_concrete_sentence_is_not_robotic_for_its_length(engine):
     assert "robotic" not in flag_kinds(run(engine, fed_up, ("agent", "Hi Ann!"))[1])  # a greeting is routine
 
 
+def test_a_stock_sign_off_beside_their_case_dealt_with_is_not_robotic_but_beside_a_vague_line_it_is(engine):
+    """A turn relies on a stock line only when nothing in it deals with this customer's case: an action
+    naming its particulars (an amount, a reference) makes the sign-off routine; a vague promise does not."""
+    dealt_with = "I've refunded the £64.50 for booking KX-55210 today. Thank you for your patience."
+    assert "robotic" not in flag_kinds(run(engine, ANGRY, ("agent", dealt_with))[1])
+    vague = "We apologize for any inconvenience. Someone will look into it shortly."
+    assert "robotic" in flag_kinds(run(engine, ANGRY, ("agent", vague))[1])
+
+
 def test_stock_phrase_to_a_calm_customer_is_templated_but_not_robotic(engine):
     agent = run(engine, ("customer", "Hi, what are your opening hours?"), ("agent", "Thank you for contacting us."))[1]
     assert agent.agent.sentences[0].templated.flag

@@ -8,7 +8,7 @@ from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
 from app.coaching.learn import FEELING
 from app.coaching.state import ConversationState
-from app.coaching.text import words
+from app.coaching.text import names_specifics, words
 
 MIN_WORDS = 4
 STOCK = 0.5  # library signal from which a sentence reads like a stock line
@@ -17,6 +17,9 @@ STOCK = 0.5  # library signal from which a sentence reads like a stock line
 CANNED_MOVES = frozenset({"closing", "acknowledge_feeling", "hold"})
 SURE_NON_APOLOGY = 0.6  # "Sorry, I should have been clearer" is an apology the head may half-read as one
 ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing"})
+# Moves that, said with this customer's specifics, show the turn deals with their case (acknowledged,
+# apologised for, acted on, given a time): a stock thanks or sign-off beside them is routine, not robotic.
+ADDRESSES_THEIR_CASE = ("acknowledge_feeling", "apology", "action", "timeline")
 
 
 class RoboticDetector:
@@ -26,15 +29,24 @@ class RoboticDetector:
     role = "agent"
     needs = frozenset({"vectors", "moves"})
 
+    @staticmethod
+    def _deals_with_their_case(context: TurnContext, state: ConversationState, i: int) -> bool:
+        """Sentence `i` acknowledges, apologises, acts or gives a time (the move it makes most), in
+        words of its own (not a stock line or a macro) that carry this customer's specifics: theirs, or
+        the case's particulars the agent names (an order number, an amount, a date)."""
+        reading, span = context.moves[i], context.sentences[i]
+        if reading.top() not in ADDRESSES_THEIR_CASE and not reading.makes("acknowledge_feeling", "apology"):
+            return False
+        score = context.templated[i] if context.templated else None
+        canned = bool(score and (score.flag or score.signals.get("library", 0.0) >= STOCK))
+        return not canned and (state.details.personal(span.text) or names_specifics(span.text))
+
     def run(self, context: TurnContext, state: ConversationState) -> list[AgentFlag]:
         if not state.upset:
             return []
         feeling = FEELING.get(state.last_customer.state.label, "upset") if state.last_customer else "upset"
-        if any(
-            reading.makes("acknowledge_feeling", "apology") and state.details.personal(span.text)
-            for reading, span in zip(context.moves, context.sentences, strict=True)
-        ):
-            return []  # they did acknowledge this customer's own case: a stock line beside it is not tone-deaf
+        if any(self._deals_with_their_case(context, state, i) for i in range(len(context.sentences))):
+            return []  # the turn deals with this customer's own case: a stock line beside it is not what it relies on
         flags = []
         for i, span in enumerate(context.sentences):
             if context.compliance[i] or state.details.personal(span.text):
