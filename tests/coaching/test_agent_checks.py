@@ -90,6 +90,15 @@ def test_solution_before_empathy(engine):
     assert "solution_before_empathy" not in flag_kinds(warm)
 
 
+def test_sending_an_unacknowledged_customer_elsewhere_is_a_solution_before_empathy(engine):
+    worried = ("customer", "my insulin still hasnt been delivered and i only have one pen left, im scared")
+    elsewhere = "Please contact your GP surgery to confirm they sent the prescription."
+    sent_away = run(engine, worried, ("agent", elsewhere))[1]
+    assert "solution_before_empathy" in flag_kinds(sent_away)
+    answered = run(engine, worried, ("agent", "Your prescription was sent to us on Monday."))[1]
+    assert "solution_before_empathy" not in flag_kinds(answered)
+
+
 def test_jargon_unless_the_customer_used_it(engine):
     jargon = run(engine, ("customer", "Why is my bill higher?"), ("agent", "That's the proration from your upgrade."))
     flag = next(f for f in jargon[1].agent.flags if f.kind == "jargon")
