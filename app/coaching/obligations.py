@@ -11,7 +11,7 @@ import re
 from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.state import ConversationState
-from app.coaching.text import says_contacted_before, words
+from app.coaching.text import reports_problem, says_contacted_before, words
 from app.coaching.upset import carries_over, is_settled, is_upset
 
 APOLOGY_STATES = frozenset({"frustration", "anger", "disappointment"})  # anxiety alone calls for empathy
@@ -127,7 +127,10 @@ def _status_update(context: TurnContext, state: ConversationState, delivered: se
         ledger.settle("status_update", context.index)  # the customer replied: the chat has moved on
         return
     if current is None:
-        if state.previous_role() == "customer" or not STATUS.search(context.text):
+        first_word = not any(t.role == "customer" for t in state.turns)  # nobody has asked anything yet
+        if state.previous_role() == "customer" or not (
+            STATUS.search(context.text) or (first_word and reports_problem(context.text))
+        ):
             return  # a reply, not a proactive update
         parts = tuple(step for step, moves in STATUS_PARTS.items() if not delivered & set(moves))
     else:

@@ -281,6 +281,20 @@ _DEMAND = re.compile(
 )
 
 
+# What a message the agent sends first may report besides a delay: a hold, a refusal by someone else,
+# a move ("Your payment is on hold for security checks", "Your claim was denied", "You have been relocated").
+_NOTICE = re.compile(
+    r"\b(on hold|held|denied|rejected|declined|relocat\w*|suspend\w*|unable to|could not|couldn'?t|"
+    r"cancell?ed|postponed|rescheduled|returned to (the )?sender|interrupt\w*|disrupt\w*)\b",
+    re.I,
+)
+
+
+def reports_problem(text: str) -> bool:
+    """The text reports something gone wrong or held up (for a message nobody asked for)."""
+    return bool(_PROBLEM.search(text) or _NOTICE.search(text))
+
+
 def names_specifics(sentence: str) -> bool:
     """The sentence names a case's particulars (an order or reference number, an amount, a date),
     whoever said them first: "I've refunded the £89.99 for PA-44120" is about this customer's case."""

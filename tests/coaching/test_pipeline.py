@@ -171,6 +171,19 @@ def test_a_proactive_delay_notice_owes_its_missing_parts_until_a_later_turn_give
     assert state.ledger.open["status_update"].parts == ("action_plan",)
 
 
+def test_a_first_message_reporting_a_hold_or_a_denial_is_a_status_update_but_good_news_is_not():
+    for notice in (
+        "Your payment of £4,800 to Harlow Ltd is on hold for additional security checks.",
+        "Your claim for the March visit was denied by your insurer.",
+    ):
+        state = ConversationState("c")
+        obligations.agent_turn(fake_context(state, "agent", notice, [()]), state)
+        assert state.ledger.open["status_update"].parts == ("apologize", "action_plan", "next_update"), notice
+    state = ConversationState("c")
+    obligations.agent_turn(fake_context(state, "agent", "Your new card has been dispatched today.", [()]), state)
+    assert not state.ledger.owes("status_update")
+
+
 def test_a_reply_mentioning_a_delay_is_not_a_status_update():
     state = ConversationState("c")
     _customer(state, "Where is my parcel?", "neutral")
