@@ -152,6 +152,12 @@ class CueDefinition(Strict):
     examples: list[str] = Field(default_factory=list, description="customer sentences matched by meaning")
     counter_examples: list[str] = Field(default_factory=list, description="look-alikes that must not match")
     min_similarity: float = Field(0.8, ge=0.0, le=1.0, description="cosine to an example that counts")
+    min_words: int = Field(
+        1,
+        ge=1,
+        description="fewest words a sentence needs for the cue to be read by meaning: a bare 'Great.' "
+        "may be sarcastic or glad, and only the words around it tell",
+    )
 
 
 class CueLexicon(Strict):

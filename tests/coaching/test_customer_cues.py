@@ -62,6 +62,17 @@ def test_plain_turns_raise_no_word_cues(engine, text):
     assert not kinds & {"waiting", "escalation", "churn", "repeat_story", "shouting", "abuse", "complaint"}
 
 
+def test_a_bare_great_is_not_read_as_sarcasm_by_meaning(engine):
+    """'Great.' alone is as often glad as sarcastic (min_words in frameworks/cues.yaml)."""
+    analyses = run(
+        engine,
+        ("customer", "Hi, can I bring my dog on the ferry to Bilbao next month?"),
+        ("agent", "Yes, dogs travel free in the pet-friendly cabins; I've added one to booking FB-2291."),
+        ("customer", "Great. Do I need a muzzle on deck?"),
+    )
+    assert "sarcasm" not in cue_kinds(analyses[2])
+
+
 def test_complaint_words_overrule_a_calm_model_reading(engine):
     """A sarcastic complaint the emotion model may read as amused still counts as frustrated;
     when the words overrule the model, the state says so and why."""

@@ -16,6 +16,7 @@ from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.moves import SentenceClassifier
 from app.coaching.state import ConversationState
+from app.coaching.text import words
 
 NONE = "none"
 MIN_PROBABILITY = 0.65  # a wrong cue costs more than a missed one: shown only when the head is sure
@@ -84,6 +85,8 @@ class CuesByMeaningDetector:
             if not sure or kind in seen:
                 continue
             cue = self.definitions[kind]
+            if len(words(context.sentences[i].text)) < cue.min_words:
+                continue
             if positive and cue.upset and not cue.ironic:
                 continue  # the model reads it as positive: only an ironic cue says one thing and means another
             seen.add(kind)
