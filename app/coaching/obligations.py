@@ -89,6 +89,9 @@ def agent_turn(context: TurnContext, state: ConversationState) -> None:
             delivered.add("listen")  # their own specifics played back: they were heard
         if _answers(span.text, reading.moves):
             delivered.add("answer")
+    if any(f.kind == "repeat_ask" for f in context.flags):
+        # Asked for what they already gave: the next turn should show it was heard (play it back, own the slip).
+        ledger.owe("listen", turn, "asked for a detail they already gave: show them you have it")
     if delivered & {"acknowledge_feeling", "apology"}:
         ledger.settle("empathy", turn)
     if "apology" in delivered:

@@ -74,6 +74,18 @@ def test_asking_again_for_what_the_customer_gave(engine):
     assert "repeat_ask" not in flag_kinds(first_ask[1])
 
 
+def test_asking_again_leaves_listening_owed_even_to_a_calm_customer(engine):
+    calm = ("customer", "hi, i see two charges of 21.90 on my card for order QX-88120?")
+    asked_again = run(engine, calm, ("agent", "Could you please provide your order number?"))[1]
+    assert "listen" in {card.step for card in asked_again.suggestions}
+    first_ask = run(
+        engine,
+        ("customer", "hi, i see two charges of 21.90 on my card"),
+        ("agent", "Could you please provide your order number?"),
+    )[1]
+    assert "listen" not in {card.step for card in first_ask.suggestions}
+
+
 def test_solution_before_empathy(engine):
     upset = ("customer", "I'm so frustrated, the app has crashed all day and I've lost my work.")
     cold = run(engine, upset, ("agent", "Please try to log out and reinstall the app."))[1]
