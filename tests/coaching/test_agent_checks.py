@@ -64,6 +64,18 @@ def test_policy_over_people_by_pattern_and_by_meaning(engine):
     assert "policy_over_people" not in flag_kinds(willing)
 
 
+def test_a_rule_stated_as_a_fact_is_policy_over_people(engine):
+    """frameworks/phrases/policy.yaml: no "can't" needed for a wall ("are final", "per section 4.2 of our terms")."""
+    for wall in (
+        "All refund decisions are final.",
+        "Claims must be made within 7 days, per section 4.2 of our Terms and Conditions.",
+        "Any balance not covered remains the patient's responsibility.",
+    ):
+        assert "policy_over_people" in flag_kinds(run(engine, ANGRY, ("agent", wall))[1]), wall
+    for plain in ("The final invoice is attached.", "I've checked our terms and you're entitled to a full refund."):
+        assert "policy_over_people" not in flag_kinds(run(engine, ANGRY, ("agent", plain))[1]), plain
+
+
 def test_asking_again_for_what_the_customer_gave(engine):
     asked_again = run(engine, ANGRY, ("agent", "Could you please give me your order number?"))[1]
     flag = next(f for f in asked_again.agent.flags if f.kind == "repeat_ask")
