@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from app.coaching.analysis import Span
 from app.coaching.phrasing import issue_clause, quote
+from app.pii.streets import STREET_PATTERNS
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9#@])|\n+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+")
@@ -250,8 +251,19 @@ GENERIC_SUPPORT_WORDS = frozenset(
     ]
 )
 
-_ORDER = re.compile(
-    r"(?:order|ticket|case|invoice|booking|reservation|account|ref(?:erence)?)\s*(?:number|no\.?|#)?\s*:?\s*#?([A-Z0-9-]{4,})",
+ID_KINDS = (
+    "order|ticket|case|invoice|booking|reservation|account|ref(?:erence)?|plan|policy|claim|job|tracking|"
+    "membership|member|customer|application|contract|permit|registration|parcel|consignment"
+)
+_ORDER = re.compile(rf"(?:{ID_KINDS})\s*(?:number|no\.?|#|id)?\s*:?\s*#?([A-Z0-9-]{{4,}})", re.I)
+_ID_KIND = re.compile(rf"\b({ID_KINDS})\b", re.I)
+# A device's make or model as customers type it: "pixel 7", "iPhone 13", "Bosch WAW28750GB".
+_MODEL = re.compile(r"\b[A-Za-z]{3,}[ -]?\d{1,5}[A-Za-z]{0,3}\b|\b[A-Z]{2,}\d{3,}[A-Z0-9]*\b")
+# They said they sent a picture or a document: asking for it again is a repeat ask.
+_SENT_ATTACHMENT = re.compile(
+    r"\b(sent|send|emailed|attached|uploaded|shared)\b[^.?!]{0,40}\b(photos?|pictures?|pics?|screenshots?|images?|"
+    r"videos?|documents?|receipts?|proof)\b|\b(photos?|pictures?|pics?|screenshots?|images?|videos?|documents?|"
+    r"receipts?)\b[^.?!]{0,20}\b(sent|emailed|attached|uploaded)\b",
     re.I,
 )
 _HASH_NUMBER = re.compile(r"#\s?(\d{4,})")
@@ -311,6 +323,10 @@ class CustomerDetails:
     products: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
+    id_kinds: set[str] = field(default_factory=set)  # which references they gave ("account", "tracking")
+    addresses: list[str] = field(default_factory=list)  # street lines (app.pii.streets)
+    models: list[str] = field(default_factory=list)  # a device's make or model
+    attachments: bool = False  # they said they sent a photo, a receipt, a document
     issue: str | None = None  # what went wrong, in the agent's voice
     quote: str | None = None  # the customer's own words, short
     turn_words: list[set[str]] = field(default_factory=list)  # content words of each customer turn
@@ -346,6 +362,10 @@ class CustomerDetails:
                     target.append(v)
 
         add(self.orders, _ORDER.findall(text) + _HASH_NUMBER.findall(text))
+        self.id_kinds |= {m.group(1).lower() for m in _ID_KIND.finditer(text) if _ORDER.match(text, m.start())}
+        add(self.addresses, [m.group(0) for pattern in STREET_PATTERNS for m in pattern.finditer(text)])
+        add(self.models, [m for m in _MODEL.findall(text) if m not in self.orders])
+        self.attachments = self.attachments or bool(_SENT_ATTACHMENT.search(text))
         add(self.dates, [m.group(0) for m in _DATE.finditer(text)])
         add(self.money, _MONEY.findall(text))
         add(self.products, [p.lower() for p in _PRODUCT.findall(text) if p.lower() not in STOPWORDS])

@@ -1,5 +1,7 @@
 """Agent flags, each with a firing and a non-firing case."""
 
+import pytest
+
 from tests.coaching.conftest import flag_kinds, run
 
 ANGRY = ("customer", "This is ridiculous, I'm furious — you charged me twice for order 48213!")
@@ -84,6 +86,27 @@ def test_asking_again_for_what_the_customer_gave(engine):
         engine, ("customer", "I was charged twice."), ("agent", "Could you please give me your order number?")
     )
     assert "repeat_ask" not in flag_kinds(first_ask[1])
+
+
+@pytest.mark.parametrize(
+    ("given", "asked_again"),
+    [
+        ("no hot water for 9 days at flat 2, 14 Mill Lane, please help", "Can you confirm the property address?"),
+        ("the bill is wrong, account 55120-B, i cant pay this", "Could you give me your account number please?"),
+        ("my Bosch WAW28750GB is leaking again and nobody came", "Can you confirm the make and model please?"),
+        ("the sofa arrived torn, i emailed the photos yesterday", "Could you please send photos of the damage?"),
+    ],
+)
+def test_asking_again_for_an_address_a_reference_a_model_or_photos(engine, given: str, asked_again: str):
+    assert "repeat_ask" in flag_kinds(run(engine, ("customer", given), ("agent", asked_again))[1])
+
+
+def test_asking_for_another_reference_or_someone_elses_details_is_no_repeat_ask(engine):
+    order_given = ("customer", "the parcel for order 88213 never came, this is ridiculous")
+    assert "repeat_ask" not in flag_kinds(run(engine, order_given, ("agent", "Can I take your account number?"))[1])
+    address_given = ("customer", "no water at 3 Quarry Bank since monday, my neighbour is 86 and cant get out")
+    neighbour = ("agent", "I'll add her to our priority list. What's her name and address?")
+    assert "repeat_ask" not in flag_kinds(run(engine, address_given, neighbour)[1])
 
 
 def test_asking_again_leaves_listening_owed_even_to_a_calm_customer(engine):

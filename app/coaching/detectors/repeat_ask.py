@@ -15,12 +15,25 @@ ASKS_FOR = {
     "emails": re.compile(r"\be-?mail\b", re.I),
     "phones": re.compile(r"\b(phone|mobile|cell)( number)?\b", re.I),
     "dates": re.compile(r"\b(date(?! of birth)|when did|what day)\b", re.I),
+    "addresses": re.compile(r"\b(address|postcode|post code|zip ?code)\b", re.I),
+    "models": re.compile(r"\b(make|model|serial number)\b", re.I),
+    "attachments": re.compile(r"\b(photos?|pictures?|pics?|screenshots?|images?|videos?|receipts?)\b", re.I),
 }
+# A reference of a kind the customer named ("account 55120-B", "tracking SP449..."), asked for again.
+ASKED_ID_KIND = re.compile(
+    r"\b(account|plan|policy|claim|job|tracking|membership|member|application|contract|permit|registration|"
+    r"parcel|consignment)( number| no| id| #| reference)?\b",
+    re.I,
+)
 # An ask is a question or a request; "sorry you had to tell this story three times" is neither.
 _REQUEST = re.compile(
     r"\?|\b(please|could you|can you|would you|may I|can I|I('ll| will) need|kindly|tell me|let me know)\b", re.I
 )
 BETTER_MOVE = "Use what they already gave you; confirm it instead of asking again."
+# "What's her name and address?" asks about someone else (a neighbour to add), not again about them.
+SOMEONE_ELSE = re.compile(r"\b(her|his|their|them|him)\b", re.I)
+ABOUT_A_PERSON = frozenset({"addresses", "emails", "phones", "dates"})
+SLOT_NAMES = {"models": "make and model", "attachments": "photos or documents", "addresses": "address"}
 
 
 class RepeatAskDetector:
@@ -39,11 +52,18 @@ class RepeatAskDetector:
             if reading.makes("ask_repeat") and details.explained:
                 reason = f'the customer already explained: "{details.quote or details.issue}"'
             elif reading.makes("ask_info", "ask_repeat"):
+                someone_else = bool(SOMEONE_ELSE.search(span.text))
                 for slot, pattern in ASKS_FOR.items():
                     known = getattr(details, slot)
+                    if someone_else and slot in ABOUT_A_PERSON:
+                        continue
                     if known and pattern.search(span.text):
-                        reason = f'the customer already gave their {slot.rstrip("s")}: "{known[-1]}"'
+                        given = f': "{known[-1]}"' if isinstance(known, list) else ""
+                        reason = f"the customer already gave their {SLOT_NAMES.get(slot, slot.rstrip('s'))}{given}"
                         break
+                kind = ASKED_ID_KIND.search(span.text)
+                if reason is None and kind and kind.group(1).lower() in details.id_kinds:
+                    reason = f'the customer already gave their {kind.group(1).lower()} number: "{details.orders[-1]}"'
             if reason:
                 flags.append(AgentFlag(kind="repeat_ask", span=span, reason=reason, better_move=BETTER_MOVE))
         return flags
