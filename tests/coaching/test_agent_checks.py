@@ -137,6 +137,12 @@ def test_solution_before_empathy(engine):
     assert "solution_before_empathy" not in flag_kinds(warm)
 
 
+def test_a_stock_apology_does_not_count_as_acknowledgement_before_the_steps(engine):
+    upset = ("customer", "third time the engineer hasnt turned up, i took the day off AGAIN, this is a joke")
+    pasted = "We apologize for any inconvenience. Please see the FAQ on our website for more information."
+    assert "solution_before_empathy" in flag_kinds(run(engine, upset, ("agent", pasted))[1])
+
+
 def test_sending_an_unacknowledged_customer_elsewhere_is_a_solution_before_empathy(engine):
     worried = ("customer", "my insulin still hasnt been delivered and i only have one pen left, im scared")
     elsewhere = "Please contact your GP surgery to confirm they sent the prescription."

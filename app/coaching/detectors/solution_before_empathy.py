@@ -15,7 +15,8 @@ INSTRUCTION = re.compile(
     r"check (your|that|if|the)|have you tried|follow (these|the) steps|steps below|update (your|the) app|"
     r"unplug|plug (it|the)|turn (it|the \w+) (off|on)|power.?cycle|settings\s*>|"
     # sending them elsewhere or giving them a task: "Please contact your GP surgery", "you'll need to"
-    r"please (contact|call|ring|email|visit|fill|complete|submit|upload|send|reach out)|(contact|call|ring) (your|the)|"
+    r"please (contact|call|ring|email|visit|fill|complete|submit|upload|reach out|see|log|refer to|read|follow|use)|"
+    r"(contact|call|ring) (your|the)|"
     r"(you'?ll|you will|you'?d|you would) need to|you (need|have|must) to|you must)\b",
     re.I,
 )
@@ -26,8 +27,18 @@ class SolutionBeforeEmpathyDetector:
     role = "agent"
     needs = frozenset({"moves"})
 
+    @staticmethod
+    def _acknowledged(context: TurnContext) -> bool:
+        """An acknowledgement or an apology in this turn that is not itself a robotic stock line
+        ("We're sorry to hear your box wasn't up to scratch" from a macro settles nothing)."""
+        robotic = {f.span.start for f in context.flags if f.kind == "robotic"}
+        return any(
+            reading.makes("acknowledge_feeling", "apology") and not disclosure and span.start not in robotic
+            for reading, span, disclosure in zip(context.moves, context.sentences, context.compliance, strict=True)
+        )
+
     def run(self, context: TurnContext, state: ConversationState) -> list[AgentFlag]:
-        if not state.upset or not state.ledger.owes("empathy") or context.makes("acknowledge_feeling", "apology"):
+        if not state.upset or not state.ledger.owes("empathy") or self._acknowledged(context):
             return []
         for span in context.sentences:
             if INSTRUCTION.search(span.text):
