@@ -9,6 +9,7 @@ import re
 from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
 from app.coaching.state import ConversationState
+from app.coaching.text import ID_KINDS
 
 ASKS_FOR = {
     "orders": re.compile(r"\b(order|ticket|case|invoice|booking|reservation|reference)( number| no| id| #)?\b", re.I),
@@ -20,11 +21,7 @@ ASKS_FOR = {
     "attachments": re.compile(r"\b(photos?|pictures?|pics?|screenshots?|images?|videos?|receipts?)\b", re.I),
 }
 # A reference of a kind the customer named ("account 55120-B", "tracking SP449..."), asked for again.
-ASKED_ID_KIND = re.compile(
-    r"\b(account|plan|policy|claim|job|tracking|membership|member|application|contract|permit|registration|"
-    r"parcel|consignment)( number| no| id| #| reference)?\b",
-    re.I,
-)
+ASKED_ID_KIND = re.compile(rf"\b({ID_KINDS})( number| no| id| #| reference)?\b", re.I)
 # An ask is a question or a request; "sorry you had to tell this story three times" is neither.
 _REQUEST = re.compile(
     r"\?|\b(please|could you|can you|would you|may I|can I|I('ll| will) need|kindly|tell me|let me know)\b", re.I
