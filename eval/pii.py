@@ -39,11 +39,12 @@ def evaluate_pii_sets(maia: Path | None = None) -> dict:
 def redactor_cost(maia: Path, repeats: int = 3) -> dict:
     """The default (patterns-only) redactor over every MAIA-DQE turn: ms per turn (best of `repeats`
     after one warm run), and how many turns its cheap filter let into Presidio."""
+    from app.coaching.engine import question_before
     from app.pii.service import MAY_HOLD_PII, Redactor
     from eval.qa import read_rated_dialogues
 
     conversations = [d.conversation.turns for d in read_rated_dialogues(maia)]
-    pairs = [(t.text, _asked(turns, i)) for turns in conversations for i, t in enumerate(turns)]
+    pairs = [(t.text, question_before(turns, i)) for turns in conversations for i, t in enumerate(turns)]
     texts = [text for text, _ in pairs]
     redactor = Redactor()
     changed = [(text, stored) for text, asked in pairs if (stored := redactor(text, "redact", asked)) != text]
@@ -60,13 +61,6 @@ def redactor_cost(maia: Path, repeats: int = 3) -> dict:
         "turns_changed": len(changed),
         "changed_examples": [{"text": a, "stored": b} for a, b in changed[:10]],
     }
-
-
-def _asked(turns: list, index: int) -> str | None:
-    """The agent turn before a customer's, as the service passes it to the redactor."""
-    if index and turns[index].role == "customer" and turns[index - 1].role == "agent":
-        return turns[index - 1].text
-    return None
 
 
 def evaluate_pii(path: Path = DEFAULT) -> dict:

@@ -289,6 +289,14 @@ def previous_agent_text(turns: Sequence[Turn]) -> str | None:
     return next((t.text for t in reversed(turns) if t.role == "agent"), None)
 
 
+def question_before(turns: Sequence[Turn], index: int) -> str | None:
+    """The agent turn right before a customer's turn at `index` (what the reply answers: the redactor
+    reads "its biscuit" after "What's your security answer?" as the secret), if there is one."""
+    if not 0 < index < len(turns) or turns[index].role != "customer" or turns[index - 1].role != "agent":
+        return None
+    return turns[index - 1].text
+
+
 def previous_agent_texts(turns: Sequence[Turn]) -> list[str | None]:
     """For each turn of one conversation, the agent's last turn before it."""
     out: list[str | None] = []

@@ -255,8 +255,7 @@ ID_KINDS = (
     "order|ticket|case|invoice|booking|reservation|account|ref(?:erence)?|plan|policy|claim|job|tracking|"
     "membership|member|customer|application|contract|permit|registration|parcel|consignment"
 )
-_ORDER = re.compile(rf"(?:{ID_KINDS})\s*(?:number|no\.?|#|id)?\s*:?\s*#?([A-Z0-9-]{{4,}})", re.I)
-_ID_KIND = re.compile(rf"\b({ID_KINDS})\b", re.I)
+_ORDER = re.compile(rf"(?P<kind>{ID_KINDS})\s*(?:number|no\.?|#|id)?\s*:?\s*#?(?P<id>[A-Z0-9-]{{4,}})", re.I)
 # A device's make or model as customers type it: "pixel 7", "iPhone 13", "Bosch WAW28750GB".
 _MODEL = re.compile(r"\b[A-Za-z]{3,}[ -]?\d{1,5}[A-Za-z]{0,3}\b|\b[A-Z]{2,}\d{3,}[A-Z0-9]*\b")
 # They said they sent a picture or a document: asking for it again is a repeat ask.
@@ -323,7 +322,7 @@ class CustomerDetails:
     products: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
-    id_kinds: set[str] = field(default_factory=set)  # which references they gave ("account", "tracking")
+    ids_by_kind: dict[str, str] = field(default_factory=dict)  # the reference of each kind they gave ("account")
     addresses: list[str] = field(default_factory=list)  # street lines (app.pii.streets)
     models: list[str] = field(default_factory=list)  # a device's make or model
     attachments: bool = False  # they said they sent a photo, a receipt, a document
@@ -361,8 +360,9 @@ class CustomerDetails:
                 if v not in target:
                     target.append(v)
 
-        add(self.orders, _ORDER.findall(text) + _HASH_NUMBER.findall(text))
-        self.id_kinds |= {m.group(1).lower() for m in _ID_KIND.finditer(text) if _ORDER.match(text, m.start())}
+        references = list(_ORDER.finditer(text))
+        add(self.orders, [m.group("id") for m in references] + _HASH_NUMBER.findall(text))
+        self.ids_by_kind |= {m.group("kind").lower(): m.group("id") for m in references}
         add(self.addresses, [m.group(0) for pattern in STREET_PATTERNS for m in pattern.finditer(text)])
         add(self.models, [m for m in _MODEL.findall(text) if m not in self.orders])
         self.attachments = self.attachments or bool(_SENT_ATTACHMENT.search(text))

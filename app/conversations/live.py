@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.batching import MicroBatcher
 from app.coaching.analysis import TurnAnalysis
 from app.coaching.conversation import Conversation, Turn
-from app.coaching.engine import CoachingEngine, ConversationState, previous_agent_text, trajectory
+from app.coaching.engine import CoachingEngine, ConversationState, previous_agent_text, question_before, trajectory
 from app.conversations.feed import TurnFeed, turn_event
 from app.conversations.service import (
     append_turn,
@@ -73,14 +73,6 @@ class AddedTurn:
     analysis: TurnAnalysis
     seq: int
     replayed: bool = False  # an Idempotency-Key repeat: the stored analysis, nothing added
-
-
-def _asked_before(turns: list[Turn], seq: int, role: str) -> str | None:
-    """The agent's turn right before a customer's turn at `seq`: what it asked tells the redactor
-    what a bare reply holds (a security answer, a name, an address)."""
-    if role != "customer" or seq < 1 or seq > len(turns) or turns[seq - 1].role != "agent":
-        return None
-    return turns[seq - 1].text
 
 
 class LiveCoach:
@@ -239,7 +231,7 @@ class LiveCoach:
             stored = find_turn_by_key(session, tenant.id, conversation_id, client_key)
             if stored is None:
                 return None
-            asked = _asked_before(live.state.turns, stored.seq, turn.role)
+            asked = question_before(live.state.turns, stored.seq)
             text = self.redactor.redact(turn.text, tenant.pii_mode, asked).text  # type: ignore[arg-type]
             if stored.role != turn.role or stored.text != text:
                 raise IdempotencyConflict(client_key)
@@ -258,7 +250,7 @@ class LiveCoach:
         """Store the turn at `expected_seq`, redacted, its analysis scrubbed of every PII value
         seen in the conversation. A writer that got there first (another worker) shows up as a
         taken seq: _StaleState."""
-        asked = _asked_before(live.state.turns, expected_seq, turn.role)
+        asked = question_before(live.state.turns, expected_seq)
         redaction = self.redactor.redact(turn.text, tenant.pii_mode, asked)  # type: ignore[arg-type]
         seen = {**live.replacements, **redaction.replacements}
         stored_analysis = replace(redaction, replacements=seen).apply(

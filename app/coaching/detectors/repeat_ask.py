@@ -59,8 +59,9 @@ class RepeatAskDetector:
                         reason = f"the customer already gave their {SLOT_NAMES.get(slot, slot.rstrip('s'))}{given}"
                         break
                 kind = ASKED_ID_KIND.search(span.text)
-                if reason is None and kind and kind.group(1).lower() in details.id_kinds:
-                    reason = f'the customer already gave their {kind.group(1).lower()} number: "{details.orders[-1]}"'
+                given_id = details.ids_by_kind.get(kind.group(1).lower()) if kind else None
+                if reason is None and given_id:
+                    reason = f'the customer already gave their {kind.group(1).lower()} number: "{given_id}"'
             if reason:
                 flags.append(AgentFlag(kind="repeat_ask", span=span, reason=reason, better_move=BETTER_MOVE))
         return flags

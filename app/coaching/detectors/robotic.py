@@ -37,9 +37,7 @@ class RoboticDetector:
         reading, span = context.moves[i], context.sentences[i]
         if reading.top() not in ADDRESSES_THEIR_CASE and not reading.makes("acknowledge_feeling", "apology"):
             return False
-        score = context.templated[i] if context.templated else None
-        canned = bool(score and (score.flag or score.signals.get("library", 0.0) >= STOCK))
-        return not canned and (state.details.personal(span.text) or names_specifics(span.text))
+        return not _canned(context, i) and (state.details.personal(span.text) or names_specifics(span.text))
 
     def run(self, context: TurnContext, state: ConversationState) -> list[AgentFlag]:
         if not state.upset:
@@ -52,11 +50,9 @@ class RoboticDetector:
             if context.compliance[i] or state.details.personal(span.text):
                 continue
             category = context.stock_category[i] if context.stock_category else None
-            score = context.templated[i] if context.templated else None
-            library = score.signals.get("library", 0.0) if score else 0.0
             if context.moves[i].makes("apology") and context.moves[i].top() != "stock_apology":
                 continue  # a sincere apology near a stock one in wording is still an apology
-            canned = library >= STOCK or bool(score and score.flag)
+            canned = _canned(context, i)
             if len(words(span.text)) < MIN_WORDS:
                 continue  # "Hi Ann!", "Sure." are routine, not a script
             stock_line = canned and category in ROBOTIC_CATEGORIES
@@ -79,3 +75,9 @@ class RoboticDetector:
                     )
                 )
         return flags
+
+
+def _canned(context: TurnContext, i: int) -> bool:
+    """Sentence `i` is canned: flagged templated, or near a stock line of the library."""
+    score = context.templated[i] if context.templated else None
+    return bool(score and (score.flag or score.signals.get("library", 0.0) >= STOCK))
