@@ -14,8 +14,11 @@ import numpy as np
 from app.coaching.analysis import AgentFlag, Cue, ScoredLabel, Span, TemplatedScore
 from app.coaching.conversation import Turn
 from app.coaching.moves import MoveReading
-from app.coaching.text import CustomerDetails, is_question
+from app.coaching.text import FIRST_PERSON, CustomerDetails, is_question
 from models.classifier import EmotionPrediction
+
+# Moves that say what can be done: an act or an offer, a time, a follow-up, a handover.
+OFFERS = frozenset({"action", "timeline", "follow_up", "warm_transfer"})
 
 
 @dataclass
@@ -51,6 +54,15 @@ class TurnContext:
     def makes(self, *moves: str) -> bool:
         """Whether any (non-disclosure) sentence of this agent turn makes one of `moves`."""
         return any(r.makes(*moves) for r, c in zip(self.moves, self.compliance, strict=False) if not c)
+
+    def offers(self, besides: int) -> bool:
+        """A sentence of this agent turn other than `besides` acts, offers, gives a time or hands
+        over in the agent's own voice ("I can log your notice today")."""
+        readings = zip(self.sentences, self.moves, self.compliance, strict=False)
+        return any(
+            i != besides and not disclosure and reading.top() in OFFERS and FIRST_PERSON.search(span.text) is not None
+            for i, (span, reading, disclosure) in enumerate(readings)
+        )
 
     def cue_kinds(self) -> set[str]:
         return {c.kind for c in self.cues}

@@ -102,6 +102,11 @@ class PhraseLibrary(Strict):
         "phrase is not flagged by meaning)",
     )
     patterns: list[Regex] = Field(default_factory=list, description="matched as regular expressions")
+    unless_offered: bool = Field(
+        default=False,
+        description="not raised on a turn that also acts, offers, gives a time or hands over in the agent's "
+        "own voice ('As per our terms, cancellations need 30 days' notice. I can log yours today.')",
+    )
 
 
 class JargonTerm(Strict):

@@ -306,6 +306,26 @@ def reports_problem(text: str) -> bool:
     return bool(_PROBLEM.search(text) or _NOTICE.search(text))
 
 
+# An instruction to the customer: a step to take, a place to go, someone else to contact.
+INSTRUCTION = re.compile(
+    r"\b(try|restart|reinstall|reboot|clear (your|the)|log (out|in)|sign (out|in)|go to|click|tap|make sure|"
+    r"check (your|that|if|the)|have you tried|follow (these|the) steps|steps below|update (your|the) app|"
+    r"unplug|plug (it|the)|turn (it|the \w+) (off|on)|power.?cycle|power (it |your \w+ )?(off|down)|settings\s*>|"
+    # sending them elsewhere or giving them a task: "Please contact your GP surgery", "you'll need to"
+    r"please (contact|call|ring|email|visit|fill|complete|submit|upload|reach out|see|log|refer to|read|follow|use)|"
+    r"(contact|call|ring) (your|the)|"
+    r"(you'?ll|you will|you'?d|you would) need to|you (need|have|must) to|you must|"
+    # self-service: "You can track your order anytime under My Account"
+    r"you can (track|check|find|view|download|request|manage|cancel|change|reset|raise|submit|apply|update|see))\b"
+    r"|\w\s*>\s*\w",  # a menu path: "My Account > Orders"
+    re.I,
+)
+
+# The agent speaking for themselves ("I've refunded", "let me", "we've moved"): a sentence that acts on
+# this case, where "Refunds are reviewed within 3-5 business days" describes how things go for anyone.
+FIRST_PERSON = re.compile(r"\b(i|i'?ve|i'?ll|i'?m|i'?d|me|my|let me|we'?ve)\b", re.I)
+
+
 def names_specifics(sentence: str) -> bool:
     """The sentence names a case's particulars (an order or reference number, an amount, a date),
     whoever said them first: "I've refunded the £89.99 for PA-44120" is about this customer's case."""

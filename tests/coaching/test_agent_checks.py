@@ -48,6 +48,34 @@ def test_a_stock_sign_off_beside_their_case_dealt_with_is_not_robotic_but_beside
     assert "robotic" in flag_kinds(run(engine, ANGRY, ("agent", vague))[1])
 
 
+def test_a_process_described_for_anyone_does_not_make_a_stock_line_personal(engine):
+    """ "The certificate is generated once ..." shares the customer's words, not their case: the stock
+    acknowledgement beside it is what the turn relies on. The agent acting on their case is not."""
+    stuck = (
+        "customer",
+        "I finished all 12 modules on Sunday and my certificate still says in progress. Deadline Friday!",
+    )
+    generic = (
+        "I understand your frustration. The certificate is generated once each module is marked complete, "
+        "which can take up to 72 hours."
+    )
+    assert "robotic" in flag_kinds(run(engine, stuck, ("agent", generic))[1])
+    acted = "I understand your frustration. I've marked module 9 complete and requested your certificate now."
+    assert "robotic" not in flag_kinds(run(engine, stuck, ("agent", acted))[1])
+
+
+def test_greeting_and_pasted_steps_as_the_whole_answer_to_an_upset_customer_are_robotic(engine):
+    pasted = "Hello, thank you for contacting FiberNest, my name is Kev. Please power off your router, wait 30 seconds."
+    assert "robotic" in flag_kinds(run(engine, ANGRY, ("agent", pasted))[1])
+    acknowledged = (
+        "Being charged twice for order 48213 is maddening, I'm sorry. "
+        "Please check your banking app for the second pending charge."
+    )
+    assert "robotic" not in flag_kinds(run(engine, ANGRY, ("agent", acknowledged))[1])
+    calm = ("customer", "Hi, my router light is blinking orange, what should I do?")
+    assert "robotic" not in flag_kinds(run(engine, calm, ("agent", pasted))[1])
+
+
 def test_stock_phrase_to_a_calm_customer_is_templated_but_not_robotic(engine):
     agent = run(engine, ("customer", "Hi, what are your opening hours?"), ("agent", "Thank you for contacting us."))[1]
     assert agent.agent.sentences[0].templated.flag
@@ -76,6 +104,18 @@ def test_a_rule_stated_as_a_fact_is_policy_over_people(engine):
         assert "policy_over_people" in flag_kinds(run(engine, ANGRY, ("agent", wall))[1]), wall
     for plain in ("The final invoice is attached.", "I've checked our terms and you're entitled to a full refund."):
         assert "policy_over_people" not in flag_kinds(run(engine, ANGRY, ("agent", plain))[1]), plain
+
+
+def test_a_rule_beside_what_the_agent_can_do_is_not_policy_over_people(engine):
+    """A rule stated beside an offer in the agent's own voice says what can be done (by meaning and by
+    the policy phrases, whose library says `unless_offered`)."""
+    leaving = ("customer", "I'm moving away next week and want to cancel my gym membership, this is so annoying.")
+    wall = "As per our membership terms, cancellations require 30 days' written notice."
+    assert "policy_over_people" in flag_kinds(run(engine, leaving, ("agent", wall))[1])
+    offered = wall + " I can log your notice today, so your last payment is on the 28th."
+    assert "policy_over_people" not in flag_kinds(run(engine, leaving, ("agent", offered))[1])
+    but = "We can't refund bookings made with other companies, but I've emailed you a letter for your insurer."
+    assert "policy_over_people" not in flag_kinds(run(engine, leaving, ("agent", but))[1])
 
 
 def test_asking_again_for_what_the_customer_gave(engine):
@@ -107,6 +147,17 @@ def test_asking_for_another_reference_or_someone_elses_details_is_no_repeat_ask(
     address_given = ("customer", "no water at 3 Quarry Bank since monday, my neighbour is 86 and cant get out")
     neighbour = ("agent", "I'll add her to our priority list. What's her name and address?")
     assert "repeat_ask" not in flag_kinds(run(engine, address_given, neighbour)[1])
+
+
+def test_asking_for_their_story_again_once_they_have_told_it(engine):
+    told = (
+        "customer",
+        "My internet has been down since Sunday, I work from home and had to sit in a cafe for three days.",
+    )
+    for ask in ("Can I take your account number and a description of the issue?", "How can I help today?"):
+        assert "repeat_ask" in flag_kinds(run(engine, told, ("agent", ask))[1]), ask
+    first = run(engine, ("customer", "hi"), ("agent", "How can I help today?"))[1]
+    assert "repeat_ask" not in flag_kinds(first)
 
 
 def test_asking_again_leaves_listening_owed_even_to_a_calm_customer(engine):

@@ -45,5 +45,7 @@ class PhraseFlagDetector:
                         continue
                     library, phrase = entry
                     reason = f'{library.reason} (reads like "{phrase.text}", similarity {similarity:.2f})'
+                if library.unless_offered and context.offers(i):
+                    continue  # the turn says what can be done, beside the rule
                 found.append(AgentFlag(kind=library.flag, span=span, reason=reason, better_move=library.better_move))
         return found

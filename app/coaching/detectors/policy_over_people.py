@@ -3,6 +3,8 @@ instead of saying what can be done. Required disclosures are never flagged."""
 
 from __future__ import annotations
 
+import re
+
 from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
@@ -12,6 +14,9 @@ from app.coaching.state import ConversationState
 # the head spreads a factual sentence ("Done - 34 duplicate events removed.") thin, refusal on top at 0.3.
 REFUSAL = 0.5
 SURE_REFUSAL = 0.8
+# "... can't refund bookings made elsewhere, but I've emailed you a letter for your insurer": the
+# refusal says what can be done itself. (Another sentence that does: `TurnContext.offers`.)
+BUT_WE_CAN = re.compile(r"\bbut (I|I'?ve|I'?ll|I can|we can|we'?ll|we'?ve|what I can|there are)\b", re.I)
 BETTER_MOVE = "Say what you CAN do — an exception within your limits, an option, or a fast escalation."
 
 
@@ -34,6 +39,8 @@ class PolicyOverPeopleDetector:
                 continue
             # An offer beside the refusal ("we can't refund it, but I can credit it now") is not hiding.
             if reading.makes("action") and probability < SURE_REFUSAL:
+                continue
+            if BUT_WE_CAN.search(span.text) or context.offers(i):
                 continue
             flags.append(
                 AgentFlag(

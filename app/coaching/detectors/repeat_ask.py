@@ -26,6 +26,14 @@ ASKED_ID_KIND = re.compile(rf"\b({ID_KINDS})( number| no| id| #| reference)?\b",
 _REQUEST = re.compile(
     r"\?|\b(please|could you|can you|would you|may I|can I|I('ll| will) need|kindly|tell me|let me know)\b", re.I
 )
+# Their story asked for in so many words, once they have told it: "a description of the issue",
+# "what the issue is", "how can I help today?" (read by meaning as a greeting or a plain ask).
+ASKS_FOR_STORY = re.compile(
+    r"\b(descri(be|ption of) (the|your) (issue|problem|fault)|what (the|your) (issue|problem) (is|was)|"
+    r"what('s| is| was) the (issue|problem)|what happened|how (can|may) I (help|assist)|"
+    r"what can I (do|help) (for|with)|(tell|explain) (me|us) (more )?(about )?(the|your) (issue|problem))\b",
+    re.I,
+)
 BETTER_MOVE = "Use what they already gave you; confirm it instead of asking again."
 # "What's her name and address?" asks about someone else (a neighbour to add), not again about them.
 SOMEONE_ELSE = re.compile(r"\b(her|his|their|them|him)\b", re.I)
@@ -46,7 +54,7 @@ class RepeatAskDetector:
             reason = None
             if not _REQUEST.search(span.text):
                 continue
-            if reading.makes("ask_repeat") and details.explained:
+            if details.explained and (reading.makes("ask_repeat") or ASKS_FOR_STORY.search(span.text)):
                 reason = f'the customer already explained: "{details.quote or details.issue}"'
             elif reading.makes("ask_info", "ask_repeat"):
                 someone_else = bool(SOMEONE_ELSE.search(span.text))

@@ -8,7 +8,7 @@ from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
 from app.coaching.learn import FEELING
 from app.coaching.state import ConversationState
-from app.coaching.text import names_specifics, words
+from app.coaching.text import FIRST_PERSON, INSTRUCTION, names_specifics, words
 
 MIN_WORDS = 4
 STOCK = 0.5  # library signal from which a sentence reads like a stock line
@@ -19,6 +19,7 @@ SURE_NON_APOLOGY = 0.6  # "Sorry, I should have been clearer" is an apology the 
 ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing"})
 # Moves that, said with this customer's specifics, show the turn deals with their case (acknowledged,
 # apologised for, acted on, given a time): a stock thanks or sign-off beside them is routine, not robotic.
+PASTED_BETTER_MOVE = "Acknowledge what happened to them first, then say what you'll do about it, in your own words."
 ADDRESSES_THEIR_CASE = ("acknowledge_feeling", "apology", "action", "timeline")
 
 
@@ -35,9 +36,31 @@ class RoboticDetector:
         words of its own (not a stock line or a macro) that carry this customer's specifics: theirs, or
         the case's particulars the agent names (an order number, an amount, a date)."""
         reading, span = context.moves[i], context.sentences[i]
-        if reading.top() not in ADDRESSES_THEIR_CASE and not reading.makes("acknowledge_feeling", "apology"):
+        feeling = reading.makes("acknowledge_feeling", "apology")
+        if reading.top() not in ADDRESSES_THEIR_CASE and not feeling:
             return False
-        return not _canned(context, i) and (state.details.personal(span.text) or names_specifics(span.text))
+        if _canned(context, i):
+            return False
+        if names_specifics(span.text):
+            return True
+        # An act or a time is theirs when the agent does it ("I've marked module 9 complete"); a process
+        # described for anyone ("The certificate is generated once ...") shares their words, not their case.
+        acts = feeling or FIRST_PERSON.search(span.text) is not None
+        return acts and state.details.personal(span.text)
+
+    @staticmethod
+    def _pasted_answer(context: TurnContext, state: ConversationState) -> int | None:
+        """The sentence of a turn that answers an upset customer, not yet acknowledged, with nothing but
+        boilerplate: instructions said to anyone (no "I", none of the case's
+        particulars) beside at most a greeting or a stock line. A turn that acknowledges or apologises is not one."""
+        if not state.ledger.owes("empathy") or context.makes("acknowledge_feeling", "apology"):
+            return None
+        for i, span in enumerate(context.sentences):
+            if context.compliance[i] or names_specifics(span.text):
+                continue
+            if not FIRST_PERSON.search(span.text) and INSTRUCTION.search(span.text):
+                return i
+        return None
 
     def run(self, context: TurnContext, state: ConversationState) -> list[AgentFlag]:
         if not state.upset:
@@ -45,6 +68,16 @@ class RoboticDetector:
         feeling = FEELING.get(state.last_customer.state.label, "upset") if state.last_customer else "upset"
         if any(self._deals_with_their_case(context, state, i) for i in range(len(context.sentences))):
             return []  # the turn deals with this customer's own case: a stock line beside it is not what it relies on
+        pasted = self._pasted_answer(context, state)
+        if pasted is not None:
+            return [
+                AgentFlag(
+                    kind="robotic",
+                    span=context.sentences[pasted],
+                    reason=f"boilerplate as the whole answer to a customer who is {feeling}, nothing about their case",
+                    better_move=PASTED_BETTER_MOVE,
+                )
+            ]
         flags = []
         for i, span in enumerate(context.sentences):
             if context.compliance[i] or state.details.personal(span.text):

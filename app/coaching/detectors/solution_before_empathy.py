@@ -3,23 +3,11 @@ acknowledged yet (neither in an earlier turn nor in this one)."""
 
 from __future__ import annotations
 
-import re
-
 from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
 from app.coaching.learn import FEELING
 from app.coaching.state import ConversationState
-
-INSTRUCTION = re.compile(
-    r"\b(try|restart|reinstall|reboot|clear (your|the)|log (out|in)|sign (out|in)|go to|click|tap|make sure|"
-    r"check (your|that|if|the)|have you tried|follow (these|the) steps|steps below|update (your|the) app|"
-    r"unplug|plug (it|the)|turn (it|the \w+) (off|on)|power.?cycle|settings\s*>|"
-    # sending them elsewhere or giving them a task: "Please contact your GP surgery", "you'll need to"
-    r"please (contact|call|ring|email|visit|fill|complete|submit|upload|reach out|see|log|refer to|read|follow|use)|"
-    r"(contact|call|ring) (your|the)|"
-    r"(you'?ll|you will|you'?d|you would) need to|you (need|have|must) to|you must)\b",
-    re.I,
-)
+from app.coaching.text import INSTRUCTION
 
 
 class SolutionBeforeEmpathyDetector:
