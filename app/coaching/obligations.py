@@ -11,7 +11,7 @@ import re
 from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.state import ConversationState
-from app.coaching.text import reports_problem, says_contacted_before, words
+from app.coaching.text import FIRST_PERSON, names_specifics, reports_problem, says_contacted_before, words
 from app.coaching.upset import carries_over, is_settled, is_upset
 
 APOLOGY_STATES = frozenset({"frustration", "anger", "disappointment"})  # anxiety alone calls for empathy
@@ -20,6 +20,10 @@ ANSWER_MIN_WORDS = 5  # an agent statement this long, after a question, answers 
 ANSWER_MOVES = frozenset({"action", "timeline", "listen", "follow_up"})  # a refusal answers nothing
 NOT_ANSWERS = frozenset({"greeting", "hold", "closing", "ask_info", "ask_repeat", "stock_apology"})
 # A proactive status message: reports a delay or an outage the customer has not asked about.
+# "you", "your": a sentence addressed to this customer; without it, "I" or the case's particulars, an act
+# or a time describes how things go for anyone ("Fare adjustments are reviewed within 3-5 business days").
+SECOND_PERSON = re.compile(r"\b(you|your|you'?(re|ll|ve|d)|u|ur)\b", re.I)
+CASE_MOVES = frozenset({"action", "timeline"})
 STATUS = re.compile(
     r"\b(delay(ed|s)?|outage|still (investigating|working on|pending)|taking longer|(now )?estimated (for|at)|"
     r"behind schedule|(service|supply) (disruption|interruption)|known issue|longer than (planned|expected)|"
@@ -79,12 +83,16 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
 def agent_turn(context: TurnContext, state: ConversationState) -> None:
     """Settle what this agent turn's moves deliver (a robotic line delivers nothing)."""
     ledger, turn = state.ledger, context.index
-    robotic = {f.span.start for f in context.flags if f.kind == "robotic"}
+    # A robotic line delivers nothing, nor does a rule hidden behind (a refusal resolves nothing).
+    hollow = {f.span.start for f in context.flags if f.kind in {"robotic", "policy_over_people"}}
     delivered: set[str] = set()
     for reading, span, disclosure in zip(context.moves, context.sentences, context.compliance, strict=True):
-        if disclosure or span.start in robotic:
+        if disclosure or span.start in hollow:
             continue
-        delivered.update(reading.moves)
+        moves = set(reading.moves)
+        if moves & CASE_MOVES and not _about_their_case(span.text):
+            moves -= CASE_MOVES
+        delivered.update(moves)
         if state.details.personal(span.text) and not reading.makes("ask_info", "ask_repeat"):
             delivered.add("listen")  # their own specifics played back: they were heard
         if _answers(span.text, reading.moves):
@@ -143,6 +151,11 @@ def _status_update(context: TurnContext, state: ConversationState, delivered: se
         ledger.owe("status_update", context.index, f"the last status update has no {names}", parts)
     else:
         ledger.settle("status_update", context.index)
+
+
+def _about_their_case(text: str) -> bool:
+    """An act or a time for this customer: said in the agent's voice, to them, or naming the case's particulars."""
+    return bool(FIRST_PERSON.search(text) or SECOND_PERSON.search(text) or names_specifics(text))
 
 
 def _answers(text: str, moves: tuple[str, ...]) -> bool:

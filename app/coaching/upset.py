@@ -13,6 +13,9 @@ from models.labels import UPSET_STATES as MODEL_UPSET_STATES
 UPSET_STATES = frozenset(MODEL_UPSET_STATES)
 THANKS = frozenset({"gratitude", "relief"})  # GoEmotions labels of a customer thanking or relieved
 CONFIDENT = 0.4  # a model state counts from this probability (below it the reading is a guess)
+# An upset reading this sure holds through a thanks: "... please to return my money. Thank you." is a
+# complaint signed off politely, where "fine. thanks i guess" reads far less sure.
+SURE_THROUGH_THANKS = 0.9
 SATISFIED = 0.5  # "thanks, that's sorted" counts as settling everything from this probability
 
 
@@ -34,7 +37,9 @@ def is_upset(
     (`read_state`), or a cue that makes a customer upset by itself (frameworks/cues.yaml `upset`;
     shouting counts only as capitals, not as '!!'). Without a model reading, a confident upset state."""
     if prediction is not None:
-        if prediction.upset.upset and not thanks(prediction, cues):
+        if prediction.upset.upset and (
+            not thanks(prediction, cues) or prediction.upset.probability >= SURE_THROUGH_THANKS
+        ):
             return True
     elif state.label in UPSET_STATES and confident_state(state):
         return True

@@ -80,3 +80,23 @@ def test_a_question_is_never_quoted_as_a_statement(engine):
     analyses = run(engine, ("customer", "Why is my bill so high this month?? This is ridiculous."))
     ideas = [idea for card in analyses[0].suggestions for idea in card.ideas]
     assert not any("why is" in idea.lower() for idea in ideas), ideas
+
+
+def test_a_process_described_for_anyone_or_a_rule_hidden_behind_resolves_nothing(engine):
+    """A resolution stays owed after "Fare adjustments are reviewed within 3-5 business days" (how things
+    go for anyone) and after a refusal flagged policy over people; it is settled when the agent acts."""
+    from app.coaching.conversation import Turn
+
+    overcharged = "The app charged me 71 euro for a 25 euro ride, the driver took a long way. Refund me."
+    owed = {}
+    for name, reply in {
+        "process": "Fare adjustments are reviewed within 3-5 business days.",
+        "refusal": "Unfortunately we are unable to adjust fares through chat, as per our policy.",
+        "acted": "I've refunded the 46 euro difference to your card today.",
+    }.items():
+        state = engine.new_state(f"c-{name}")
+        engine.add_turn(state, Turn(role="customer", text=overcharged))
+        assert state.ledger.owes("resolution")
+        engine.add_turn(state, Turn(role="agent", text=reply))
+        owed[name] = state.ledger.owes("resolution")
+    assert owed == {"process": True, "refusal": True, "acted": False}

@@ -245,7 +245,9 @@ def test_a_trained_head_is_remembered_and_new_examples_retrain(tmp_path: Path):
     assert len(calls) > 1 and len(list(tmp_path.glob("head-*.npz"))) == 2
 
 
-def _prediction(state_label: str, upset: bool, emotions: dict[str, float] | None = None, labels=()):
+def _prediction(
+    state_label: str, upset: bool, emotions: dict[str, float] | None = None, labels=(), probability: float | None = None
+):
     """An emotion-model reading set by hand: the state, and the calibrated upset decision."""
     from models.classifier import EmotionPrediction, Scored, Upset
     from models.labels import CUSTOMER_STATES
@@ -257,7 +259,7 @@ def _prediction(state_label: str, upset: bool, emotions: dict[str, float] | None
         labels=list(labels),
         sentiment=Scored("neutral", {"negative": 0.1, "neutral": 0.8, "positive": 0.1}),
         customer_state=Scored(state_label, scores),
-        upset=Upset(probability=0.9 if upset else 0.1, upset=upset, threshold=0.6),
+        upset=Upset(probability=probability or (0.75 if upset else 0.1), upset=upset, threshold=0.6),
         embedding=np.zeros(4, np.float32),
     )
 
@@ -309,6 +311,8 @@ def test_a_customer_who_thanks_is_not_upset_on_the_models_word_alone():
     assert not is_upset(flat, [], LIBRARY, thanks)  # "fine. thanks i guess"
     abuse = Cue(kind="abuse", span=Span(start=0, end=7, text="useless"), reason="abusive language")
     assert is_upset(flat, [abuse], LIBRARY, thanks)  # "thanks for nothing, useless lot"
+    signed_off = _prediction("disappointment", upset=True, labels=["gratitude"], probability=0.95)
+    assert is_upset(flat, [], LIBRARY, signed_off)  # "... app take 71 euro, please return. Thank you."
 
 
 def test_an_upset_customers_question_waits_for_the_acknowledgement():
