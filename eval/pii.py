@@ -18,18 +18,23 @@ DEFAULT = Path(__file__).resolve().parent / "data" / "pii_planted.yaml"
 # of 2026-11-26's fourth session), so it is a second development set now.
 FIRST_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_heldout.yaml"
 # Written by someone who read neither the recognisers nor the sets above, with replies to the agent's
-# question ("asked"); held back until the end of that session.
+# question ("asked"); held back until the end of that session (run twice), developed on since the fifth
+# session of 2026-11-26 (its misses shaped the multilingual password words and the Korean, Turkish,
+# Colombian and Japanese street lines).
 SECOND_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_second_heldout.yaml"
+# Written that fifth session the same way, from a brief that gave no example formats; held back to its end.
+THIRD_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_third_heldout.yaml"
 
 
 def evaluate_pii_sets(maia: Path | None = None) -> dict:
-    """`coach eval pii` with no path: the planted set, the first held-back set (developed on since),
-    the second held-back one, and the default redactor's cost and false alarms on real support turns
+    """`coach eval pii` with no path: the planted set, the first and second held-back sets (developed
+    on since), the third held-back one, and the default redactor's cost and false alarms on real support turns
     (MAIA-DQE, when it is there: its names and numbers are masked, so whatever it redacts is wrong)."""
     figures = {
         "planted": evaluate_pii(DEFAULT),
         "first_heldout_now_developed_on": evaluate_pii(FIRST_HELDOUT),
-        "second_heldout": evaluate_pii(SECOND_HELDOUT),
+        "second_heldout_now_developed_on": evaluate_pii(SECOND_HELDOUT),
+        "third_heldout": evaluate_pii(THIRD_HELDOUT),
     }
     if maia is not None and maia.is_file():
         figures["cost_on_maia_turns"] = redactor_cost(maia)

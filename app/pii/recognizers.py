@@ -15,22 +15,35 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
+# "Password" in the languages customers type it in: senha, wachtwoord, hasło, şifre, パスワード, ...
+_PASSWORD_WORDS = (
+    r"senha|wachtwoord|has[łl]o|[şs]ifre[mn]?|parola|passord|l[öo]senord|salasana|heslo|jelszó|contrasenya|"
+    r"contrase[ñn]a|mot\s+de\s+passe|kennwort|пароль|κωδικός|κωδικό|m[ậa]t\s+kh[ẩa]u|kata\s+sandi"
+)
+# Scripts written without spaces have no word boundary after the word ("パスワードは ...").
+_UNSPACED_PASSWORD_WORDS = r"パスワード|暗証番号|密码|密碼|비밀번호"
 _KEYWORD = (
-    r"\b(?:password|passwort|passcode|pass\s?word|pas+wo?r?d|passwrd|pword|passphrase|pwd|pw|puk|"
+    r"(?:\b(?:password|passwort|passcode|pass\s?word|pas+wo?r?d|passwrd|pword|passphrase|pwd|pw|p/w|puk|"
+    + _PASSWORD_WORDS
+    + r"|"
     r"pass(?=\s*[:=]|\s+(?:is|was)\b|\s+[^\s,;]*\d)|"
     r"pin(?:\s?code)?|security\s+(?:answer|question|q)|answer\s+to\s+the\s+security\s+(?:question|q)|"
-    r"memorable\s+word|maiden\s+name|pet(?:'s)?\s+name|contraseña|mot\s+de\s+passe|kennwort|"
-    r"(?:one[- ]time|otp|verification|login|2fa|sms|texted|door|backup|access)\s+codes?|otp|"
+    r"memorable\s+(?:word|date|place|name)|maiden\s+name|pet(?:'s)?\s+name|"
+    r"(?:one[- ]time|otp|verification|login|2fa|sms|texted|door|backup|access|e-?mail|app|gate|alarm)\s+codes?|otp|"
     r"code\s+(?:they|you)\s+(?:texted|sent)|(?:\d|four|five|six|eight)[- ]digit(?:\s+(?:one|code|number|pin))?|"
     r"(?<!error )(?<!discount )(?<!promo )(?<!voucher )(?<!tracking )(?<!post )(?<!zip )(?<!area )(?<!reference )"
     r"(?<!product )(?<!order )(?<!gift )(?<!coupon )(?<!qr )(?<!bar)(?<!country )(?<!sort )your\s+code|"
-    r"api[\s_-]?key|token|secret)\b"
+    r"api[\s_-]?key|token|secret)\b|(?:" + _UNSPACED_PASSWORD_WORDS + r"))"
 )
 _SECRET = r"(?P<secret>\d(?:[ -]?\d){3,11}|[^\s,;]{3,64})"
 CREDENTIALS = (
     # "password for the portal is X", "pin: X", "reset my pw to X", "memorable word is X"
     re.compile(
-        _KEYWORD + r"(?:\s+[\w'’-]+){0,6}?(?:'s|\s+is|\s+was|\s+are|\s+to|\s*[:=]|\s+it's)\s*[:=]?\s*" + _SECRET,
+        _KEYWORD
+        + r"(?:\s+[\w'’-]+){0,6}?(?:'s|\s+is|\s+was|\s+are|\s+to|\s*[:=]|\s+it's|\s*は|"
+        # the copula in the customer's language: "minha senha é", "c'est", "ist", "jest", "είναι"
+        + r"\s+(?:é|è|es|est|c'est|ist|är|jest|είναι|là|adalah|era|était))\s*[:=]?\s*"
+        + _SECRET,
         re.IGNORECASE,
     ),
     # "OTP 240613": no connector, but the value holds a digit
@@ -48,7 +61,9 @@ CREDENTIALS = (
 )
 # In a turn about a password, a word shaped like one ("I tried P@ssw0rd123", "changed it to Summer2024!"):
 # letters and digits with both cases or a symbol. An order reference (ZK4P9T: one case, no symbol) is not.
-PASSWORD_TOPIC = re.compile(r"\b(?:password|passwort|passcode|pass\s?word|pwd|pw|contraseña|mot de passe)\b", re.I)
+PASSWORD_TOPIC = re.compile(
+    r"\b(?:password|passwort|passcode|pass\s?word|pwd|pw|" + _PASSWORD_WORDS + r")\b|" + _UNSPACED_PASSWORD_WORDS, re.I
+)
 PASSWORD_SHAPED = re.compile(
     r"(?<![\w@.])(?P<secret>(?=[^\s,;]*[A-Za-z])(?=[^\s,;]*\d)"
     r"(?:(?=[^\s,;]*[a-z])(?=[^\s,;]*[A-Z])|(?=[^\s,;]*[!#$%^&*_@?+=~]))[^\s,;'\"]{6,64})(?![\w@])"
@@ -110,6 +125,16 @@ NOT_A_SECRET = {
     "broken",
     "failing",
     "down",
+    "literally",
+    "probably",
+    "actually",
+    "definitely",
+    "maybe",
+    "like",
+    "basically",
+    "always",
+    "usually",
+    "simply",
 }
 
 
@@ -127,7 +152,7 @@ class _Regex(EntityRecognizer):
             for match in pattern.finditer(text):
                 start, end = match.span(self.group) if self.group else match.span()
                 value = text[start:end].strip(".!?")
-                if self.group and value.lower() in NOT_A_SECRET:
+                if not value or (self.group and value.lower() in NOT_A_SECRET):
                     continue
                 found.append(RecognizerResult(self.supported_entities[0], start, start + len(value), self.score))
         return found
@@ -168,7 +193,8 @@ _RELATIONS = (
 )
 _ROLES = (
     r"agent|rep|representative|advisor|adviser|engineer|technician|tech|driver|courier|guy|lady|woman|man|person|"
-    r"someone|girl|boy|chap|bloke|colleague|supervisor|manager|consultant|specialist|operator"
+    r"someone|girl|boy|chap|bloke|colleague|supervisor|manager|consultant|specialist|operator|accountant|lawyer|"
+    r"solicitor|attorney|doctor|nurse|teacher|tutor|dentist|therapist|broker|caseworker|social worker"
 )
 # (cue, strong): after a strong cue the name may be lowercase ("my name is dave"); after a weak one it
 # must be capitalised ("this is Dave", not "this is ridiculous").
@@ -183,6 +209,10 @@ NAME_CUES: tuple[tuple[re.Pattern[str], bool], ...] = (
         True,
     ),
     (re.compile(rf"\b(?:{_ROLES})\s+(?:called|named)\s+", re.I), True),
+    # "acc holder: Björn Lindqvist", "account holder - marta"
+    (re.compile(r"\b(?:acc|acct|account|card|policy)[\s-]?holder'?s?(?:\s+name)?\s*(?:is|[:=-])\s*", re.I), True),
+    # "my name Hiroshi Tanaka": the verb left out (capitalised, so "my name wrong" is not one)
+    (re.compile(r"\bmy name\s+(?!is\b|was\b|'s\b|on\b|as\b|to\b|from\b|and\b)", re.I), False),
     (
         re.compile(r"\b(?:name (?:to|as|from)|(?:is )?called|named|account holder is|under the name(?: of)?)\s+", re.I),
         True,
@@ -218,8 +248,9 @@ NAME_CUES: tuple[tuple[re.Pattern[str], bool], ...] = (
     # introductions in the customer's own language: "soy María José", "ich bin Jürgen"
     (
         re.compile(
-            r"\b(?:soy|me llamo|je suis|je m'appelle|ich bin|ich heiße|ich heisse|mi chiamo|meu nome é|me chamo|"
-            r"nazywam się|jestem|benim adım)\s+",
+            r"\b(?:soy|me llamo|mi nombre es|je suis|je m'appelle|mon nom est|ich bin|ich heiße|ich heisse|"
+            r"mein name ist|mi chiamo|il mio nome è|meu nome é|o meu nome é|me chamo|mijn naam is|ik ben|"
+            r"nazywam się|jestem|benim adım|adım)\s+",
             re.I,
         ),
         False,
@@ -283,13 +314,21 @@ OPENING_NAME = re.compile(
     r"(?:[-'’][A-Za-zÀ-ÿ][^\W\d_]*)?){1,4})"
     r"(?=\s*(?:,|—|–|\s-\s|\.\s|\s+desu\b))"
 )
+# Someone named as the one who said or promised something ("Sunny said she would call me back", "Rose at
+# the front desk told me ..."): a capitalised name opening the turn or a sentence.
+NAME_SAID = re.compile(
+    r"(?:^|[.!?]\s+)(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+"
+    r"(?:(?:at|from|in|on)\s+(?:the\s+)?[a-z][a-z ]{1,25}?\s+)?"
+    r"(?:said|told|promised|assured (?:me|us)|mentioned|confirmed)\b"
+)
+NOT_A_SPEAKER = frozenset(_words("she he they we someone somebody nobody everyone everybody one another who"))
 VOCATIVE = re.compile(r",\s+(?P<name>[A-ZÀ-Þ][^\W\d_]{2,})\s*!")
 # A lowercase name where a sign-off or a thanks puts one, ending the turn or its clause ("-- rhys",
 # "ok thanks marcus, appreciate it"), unless it is one of the words that follow a thanks.
 LOWERCASE_AFTER_THANKS = re.compile(
     r"(?:^|[.!?,;]\s*)(?:(?:ok|okay|cool|great|perfect|brilliant|awesome|alright|right|oh)[,!]?\s+)?"
     r"(?:thanks|thank you|thx|thnx|thnks|thanx|ty|cheers|ta)[,!]?\s+(?P<name>[a-z][a-z'’-]{2,})\s*(?=[,.!]|$)"
-    r"|(?:^|\s)(?:--|—|–)\s*(?P<signed>[a-z][a-z'’-]{2,})\s*$",
+    r"|(?:^|\s)(?:--|—|–|-)\s*(?P<signed>[a-z][a-z'’-]{2,})\s*$",
 )
 AFTER_THANKS = frozenset(
     _words(
@@ -376,6 +415,9 @@ class NameByContextRecognizer(EntityRecognizer):
         for match in (OPENING_NAME.match(text), *VOCATIVE.finditer(text)):
             if match is not None and not any(w.lower() in NOT_A_NAME for w in match.group("name").split()):
                 spans.add(match.span("name"))
+        for match in NAME_SAID.finditer(text):
+            if not any(w.lower() in NOT_A_NAME | NOT_A_SPEAKER for w in match.group("name").split()):
+                spans.add(match.span("name"))
         for match in NAME_AND_TEAM.finditer(text):
             if not any(w.lower() in NOT_A_NAME for w in match.group("name").split()):
                 spans.add(match.span("name"))
@@ -410,7 +452,8 @@ ASKS_FOR = {
         r"\b(?:password|passcode|pass\s?word|pin|security (?:question|answer|word)|memorable (?:word|information|"
         r"info|answer|date)|(?:verification|one[- ]time|otp|sms|security|confirmation|\d-digit|"
         r"(?:four|five|six|eight)-digit) code|code (?:we|i|that we|that i) (?:just )?(?:sent|texted|emailed)|"
-        r"maiden name|first pet|(?:answer|reply) to)\b",
+        r"maiden name|first (?:pet|car|school|job|teacher|employer|concert)|favou?rite (?:teacher|food|film|movie|book|"
+        r"band|place)|(?:answer|reply) to)\b",
         re.I,
     ),
     "PERSON": re.compile(
@@ -427,7 +470,8 @@ ASKS_FOR = {
     ),
 }
 _FILLER = re.compile(
-    r"^\W*(?:(?:sure|yes|yeah|yep|yup|ok|okay|of course|no problem|certainly|right|hi|hello|hey)\b[\W]*)*"
+    r"^\W*(?:(?:sure|yes|yeah|yep|yup|ok|okay|of course|no problem|certainly|right|hi|hello|hey|uh+|um+|hm+|erm|"
+    r"hang on|one sec|wait)\b[\W]*)*"
     r"(?:(?:it'?s|its|it is|it was|it should be|that'?s|that is|that would be|should be|i think(?: it'?s)?|"
     r"(?:the |my )?(?:answer|code|pin|password|passcode|word|name|full name|address|reply)(?:'s| is| was|:)|"
     r"(?:my )?name'?s|this is|i'?m|i am|im)\s*)*",
@@ -474,7 +518,14 @@ def answer_spans(agent_turn: str | None, text: str) -> list[tuple[str, int, int]
         shaped = entity == "CREDENTIAL" or all(_NAME_SHAPED.fullmatch(w) for w in words)  # a name: letters only
         if 0 < len(words) <= (3 if entity == "CREDENTIAL" else 5) and len(value) <= 64 and shaped:
             found.append((entity, start, start + len(value)))
+    code = _CODE_IN_REPLY.search(text) if "CREDENTIAL" in wanted else None
+    if code is not None and not any(c.isdigit() for _, a, b in found for c in text[a:b]):
+        # A code typed after a word or two of its own ("hang on.. 40 77 19"): its digits are the answer.
+        found = [("CREDENTIAL", code.start(), code.end())]
     return found
+
+
+_CODE_IN_REPLY = re.compile(r"(?<![\w-])\d(?:[ -]?\d){3,9}(?![\w-])")
 
 
 _UNIT_WORDS = frozenset(_words("flat apt apartment unit suite floor room house block building door apto piso"))

@@ -9,7 +9,8 @@ import re
 STREET_TYPES = (
     "street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|way|court|ct|close|crescent|cres|place|pl|"
     "terrace|tce|parade|pde|square|sq|gardens|grove|hill|row|walk|highway|hwy|parkway|pkwy|circle|cir|trail|mews|"
-    "quay|wharf|rise|view|green|park|stret|steet|sreet|strt|raod|avenu"
+    "quay|wharf|rise|view|green|park|cottages|villas|heights|meadows|chase|croft|yard|broadway|esplanade|"
+    "stret|steet|sreet|strt|raod|avenu"
 )
 STREET = re.compile(
     r"\b\d{1,5}[A-Za-z]?(?:\s*[-/]\s*\d{1,5}[A-Za-z]?)?,?\s+"  # 221B, 5/18, 12-14
@@ -51,9 +52,7 @@ STREET_TYPE_FIRST = re.compile(
     + _NAME_WORD
     + r"|(?:Via|Av\.|Avenue|Largo|Camino|Rue|Boulevard|Bd)\s+"
     + _PARTICLE_WORDS
-    + r"(?:[A-ZÀ-Þ]"
-    + _NAME_WORD[1:]
-    + r"\s+){0,3}?[A-ZÀ-Þ][\w'’.-]*)"
+    + r"(?:[A-ZÀ-Þ][\w'’.-]*\s+){0,3}?[A-ZÀ-Þ][\w'’.-]*)"
     r",?\s*(?:n[ºo°.]*\s*)?\d{1,5}[a-z]?" + _UNIT + r"\b"
     r"(?:,?\s*(?:\d{1,2}\s*[ºª°]\s*[a-z]?|(?:apto?|apartamento|piso|int|scala|esc|puerta|pta|andar|m|lok)\.?\s*\w{1,4}))*",
 )
@@ -75,6 +74,30 @@ STREET_BUILDING_FIRST = re.compile(
     rf"(?:{STREET_TYPES}|marg|nagar|colony|layout|main|cross)\b\.?",
     re.IGNORECASE,
 )
+# An Indian house number in a numbered sector or block: House No. 56, Sector 15-A.
+STREET_SECTOR = re.compile(
+    r"\b(?:flat|house|plot|h\.?\s?no)\.?\s*(?:no\.?\s*)?#?\d{1,5}[a-z]?\s*,\s*(?:sector|block|phase|pocket)\s*[\w-]{1,5}\b",
+    re.IGNORECASE,
+)
+# Turkish: the name, then the type, then "No: 21": Şehit Muhtar Cad. No: 21, Bağdat Caddesi 145.
+STREET_TURKISH = re.compile(
+    r"\b(?:[A-ZÇĞİÖŞÜ][\wçğıöşü'’-]*\s+){1,3}(?:Cad\.?|Caddesi|Cd\.?|Sok\.?|Sokak|Sokağı|Sk\.?|Bulvarı|Blv\.?)"
+    r"\s*(?:No\s*[:.]?\s*)?\d{1,4}[a-zA-Z]?(?:/\d{1,3})?"
+)
+# Colombian and other Latin-American grids: Cra. 7 #72-41, Calle 100 No. 8A-55, Av. 19 # 104-37.
+STREET_GRID = re.compile(
+    r"\b(?:cra|carrera|kr|cl|calle|av|avenida|ak|ac|dg|diagonal|tv|transversal)\.?\s*\d{1,3}\s*[a-z]?(?:\s*bis)?\s*"
+    r"(?:#|no\.?|n[º°])\s*\d{1,3}\s*[a-z]?\s*-\s*\d{1,3}",
+    re.IGNORECASE,
+)
+# Korean: the road name with its suffix and the building number (25 Banpo-daero, Teheran-ro 152), and
+# the apartment block and unit (101-dong 1203-ho).
+STREET_KOREAN = re.compile(
+    r"\b(?:\d{1,4}(?:-\d{1,3})?\s+[A-Z][a-z]+-(?:daero|ro|gil)\b|[A-Z][a-z]+-(?:daero|ro|gil)\s+\d{1,4}(?:-\d{1,3})?\b|"
+    r"\d{1,4}-dong\s+\d{1,5}-ho\b)"
+)
+# Japanese: a district, then its block numbers (Jingumae 3-14-2).
+STREET_JAPANESE_AFTER = re.compile(r"\b[A-Z][a-z]+(?:-[a-z]+)?\s+\d{1,2}-\d{1,2}-\d{1,3}\b")
 # Rural routes and post-office boxes.
 STREET_BOX = re.compile(r"\b(?:(?:RR|R\.R\.|rural route|HC)\s*\d+,?\s*box\s*\d+|p\.?\s?o\.?\s*box\s*\d+)", re.I)
 STREET_PATTERNS = (
@@ -87,4 +110,9 @@ STREET_PATTERNS = (
     STREET_BOX,
     STREET_GERMAN_PREPOSITION,
     STREET_JAPANESE,
+    STREET_SECTOR,
+    STREET_TURKISH,
+    STREET_GRID,
+    STREET_KOREAN,
+    STREET_JAPANESE_AFTER,
 )

@@ -93,6 +93,10 @@ def test_spans_are_re_pointed_into_the_stored_text(redactor: Redactor, mode: str
         ("security answer: Rover", "Rover"),
         ("login: jsmith / pass: Bl4ckbird#", "Bl4ckbird#"),
         ("my api key=sk_live_abc123xyz", "sk_live_abc123xyz"),
+        ("a minha senha é laranja77 e não entra", "laranja77"),
+        ("mijn wachtwoord is Fietsbel88 maar het werkt niet", "Fietsbel88"),
+        ("パスワードは momiji2288 です", "momiji2288"),
+        ("p/w = wombat_41", "wombat_41"),
     ],
 )
 def test_credentials_lose_their_secret_and_keep_their_words(redactor: Redactor, text: str, secret: str):
@@ -118,6 +122,13 @@ def test_credentials_lose_their_secret_and_keep_their_words(redactor: Redactor, 
         ("it's 5 rue du Moulin, Lyon", "5 rue du Moulin"),
         ("House 7, Green Park Towers, Link Road, Pune", "House 7, Green Park Towers, Link Road"),
         ("mail goes to RR 3 Box 221 since we're rural", "RR 3 Box 221"),
+        ("the flat is Via Antonio Gramsci 14, int. 2, Bologna", "Via Antonio Gramsci 14"),
+        ("H.No. 112, Sector 21-C, Gurgaon", "H.No. 112, Sector 21-C"),
+        ("Bağdat Caddesi No: 140, Kadıköy", "Bağdat Caddesi No: 140"),
+        ("envíen a Calle 85 #11-53, Bogotá", "Calle 85 #11-53"),
+        ("it's 302-dong 801-ho, 17 Olympic-ro, Songpa-gu", "17 Olympic-ro"),
+        ("Ebisu 2-8-15, Shibuya-ku", "Ebisu 2-8-15"),
+        ("we're at 6 Mill Cottages now", "6 Mill Cottages"),
     ],
 )
 def test_street_lines_are_redacted(redactor: Redactor, text: str, street: str):
@@ -160,6 +171,12 @@ def test_names_and_places_are_redacted_by_ner():
         ("Name on card: Ingrid Halvorsen", "Ingrid Halvorsen"),
         ("its kimberly again, the screen is still cracked", "kimberly"),
         ("Please cancel the second line. Regards — R. Castellanos", "Castellanos"),
+        ("my name Kenji Watanabe, I want to stop the plan", "Kenji Watanabe"),
+        ("Mi nombre es Lucía Fernández y tengo un problema", "Lucía Fernández"),
+        ("acc holder: Signe Halvorsen. change the email pls", "Signe Halvorsen"),
+        ("Priyanka at the front desk said it was paid", "Priyanka"),
+        ("works now, cheers - marek", "marek"),
+        ("please send it to my solicitor, Ana Petrovic, she deals with it", "Ana Petrovic"),
     ],
 )
 def test_names_the_chat_introduces_are_redacted_without_ner(redactor: Redactor, text: str, name: str):
@@ -180,6 +197,10 @@ def test_names_the_chat_introduces_are_redacted_without_ner(redactor: Redactor, 
         "I JUST DID. it's all in there, EVERYTHING!!!",
         "ok. thank you brother, you tried at least",
         "my sidebar has Home, Inbox, Reports",
+        "Rest assured, the store said it would ship today",
+        "They said it would be fixed. Someone told me Friday",
+        "my name is on the account already",
+        "I forgot my password, can you send a reset link?",
     ],
 )
 def test_ordinary_turns_keep_their_words(redactor: Redactor, text: str):
@@ -197,6 +218,8 @@ def test_a_password_shaped_word_in_a_turn_about_a_password(redactor: Redactor):
     [
         ("Can you give me the answer to your security question?", "its marmite", "marmite"),
         ("What's the 6-digit code we just texted you?", "ok 402 117", "402 117"),
+        ("What's the code we just sent you?", "one moment.. 88 41 90", "88 41 90"),
+        ("What was the make of your first car?", "nissan micra", "nissan micra"),
         ("Could I take your full name please?", "sure its li wei chen", "li wei chen"),
         ("What's the delivery address?", "Flat 9, 3 Quarry Bank, Sheffield S6", "Flat 9, 3 Quarry Bank"),
         ("Please confirm your memorable word", "Pineapple, I think", "Pineapple"),
