@@ -8,6 +8,7 @@ import re
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from app.pii.lexicon import FAMILY, PASSWORD_WORDS, UNSPACED_PASSWORD_WORDS
 from app.pii.streets import STREET_PATTERNS
 
 
@@ -15,16 +16,9 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-# "Password" in the languages customers type it in: senha, wachtwoord, hasło, şifre, パスワード, ...
-_PASSWORD_WORDS = (
-    r"senha|wachtwoord|has[łl]o|[şs]ifre[mn]?|parola|passord|l[öo]senord|salasana|heslo|jelszó|contrasenya|"
-    r"contrase[ñn]a|mot\s+de\s+passe|kennwort|пароль|κωδικός|κωδικό|m[ậa]t\s+kh[ẩa]u|kata\s+sandi"
-)
-# Scripts written without spaces have no word boundary after the word ("パスワードは ...").
-_UNSPACED_PASSWORD_WORDS = r"パスワード|暗証番号|密码|密碼|비밀번호"
 _KEYWORD = (
     r"(?:\b(?:password|passwort|passcode|pass\s?word|pas+wo?r?d|passwrd|pword|passphrase|pwd|pw|p/w|puk|"
-    + _PASSWORD_WORDS
+    + PASSWORD_WORDS
     + r"|"
     r"pass(?=\s*[:=]|\s+(?:is|was)\b|\s+[^\s,;]*\d)|"
     r"pin(?:\s?code)?|security\s+(?:answer|question|q)|answer\s+to\s+the\s+security\s+(?:question|q)|"
@@ -33,7 +27,7 @@ _KEYWORD = (
     r"code\s+(?:they|you)\s+(?:texted|sent)|(?:\d|four|five|six|eight)[- ]digit(?:\s+(?:one|code|number|pin))?|"
     r"(?<!error )(?<!discount )(?<!promo )(?<!voucher )(?<!tracking )(?<!post )(?<!zip )(?<!area )(?<!reference )"
     r"(?<!product )(?<!order )(?<!gift )(?<!coupon )(?<!qr )(?<!bar)(?<!country )(?<!sort )your\s+code|"
-    r"api[\s_-]?key|token|secret)\b|(?:" + _UNSPACED_PASSWORD_WORDS + r"))"
+    r"api[\s_-]?key|token|secret)\b|(?:" + UNSPACED_PASSWORD_WORDS + r"))"
 )
 _SECRET = r"(?P<secret>\d(?:[ -]?\d){3,11}|[^\s,;]{3,64})"
 CREDENTIALS = (
@@ -62,7 +56,7 @@ CREDENTIALS = (
 # In a turn about a password, a word shaped like one ("I tried P@ssw0rd123", "changed it to Summer2024!"):
 # letters and digits with both cases or a symbol. An order reference (ZK4P9T: one case, no symbol) is not.
 PASSWORD_TOPIC = re.compile(
-    r"\b(?:password|passwort|passcode|pass\s?word|pwd|pw|" + _PASSWORD_WORDS + r")\b|" + _UNSPACED_PASSWORD_WORDS, re.I
+    r"\b(?:password|passwort|passcode|pass\s?word|pwd|pw|" + PASSWORD_WORDS + r")\b|" + UNSPACED_PASSWORD_WORDS, re.I
 )
 PASSWORD_SHAPED = re.compile(
     r"(?<![\w@.])(?P<secret>(?=[^\s,;]*[A-Za-z])(?=[^\s,;]*\d)"
@@ -330,6 +324,13 @@ LOWERCASE_AFTER_THANKS = re.compile(
     r"(?:thanks|thank you|thx|thnx|thnks|thanx|ty|cheers|ta)[,!]?\s+(?P<name>[a-z][a-z'’-]{2,})\s*(?=[,.!]|$)"
     r"|(?:^|\s)(?:--|—|–|-)\s*(?P<signed>[a-z][a-z'’-]{2,})\s*$",
 )
+# A lowercase name right after a family relation, when what follows reads as the rest of a sentence about
+# them ("my daughter joy uses the tablet", "add my son tomasz as a user"): "my son uses" has no name.
+LOWERCASE_AFTER_RELATION = re.compile(
+    rf"\b(?:my|our)\s+(?:{FAMILY})\s+(?P<name>[a-z][a-z'’-]{{2,}})"
+    r"(?=\s*,|\s+(?:as|uses|used|is|was|has|had|who|will|would|can|could|needs|wants|and|set|opened|made|paid|"
+    r"booked|ordered|lives|called|does|did|doesn't|didn't|can't|cannot|won't)\b)"
+)
 AFTER_THANKS = frozenset(
     _words(
         """
@@ -414,6 +415,9 @@ class NameByContextRecognizer(EntityRecognizer):
                 spans.add(lowercase.span("name"))
         for match in (OPENING_NAME.match(text), *VOCATIVE.finditer(text)):
             if match is not None and not any(w.lower() in NOT_A_NAME for w in match.group("name").split()):
+                spans.add(match.span("name"))
+        for match in LOWERCASE_AFTER_RELATION.finditer(text):
+            if match.group("name") not in NOT_A_NAME and not match.group("name").endswith(("ly", "ing")):
                 spans.add(match.span("name"))
         for match in NAME_SAID.finditer(text):
             if not any(w.lower() in NOT_A_NAME | NOT_A_SPEAKER for w in match.group("name").split()):

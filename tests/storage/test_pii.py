@@ -176,6 +176,7 @@ def test_names_and_places_are_redacted_by_ner():
         ("acc holder: Signe Halvorsen. change the email pls", "Signe Halvorsen"),
         ("Priyanka at the front desk said it was paid", "Priyanka"),
         ("works now, cheers - marek", "marek"),
+        ("please add my son tomasz as a second user", "tomasz"),
         ("please send it to my solicitor, Ana Petrovic, she deals with it", "Ana Petrovic"),
     ],
 )
@@ -200,6 +201,7 @@ def test_names_the_chat_introduces_are_redacted_without_ner(redactor: Redactor, 
         "Rest assured, the store said it would ship today",
         "They said it would be fixed. Someone told me Friday",
         "my name is on the account already",
+        "my son uses the tablet and my daughter is away",
         "I forgot my password, can you send a reset link?",
     ],
 )
