@@ -73,6 +73,7 @@ class AddedTurn:
     analysis: TurnAnalysis
     seq: int
     replayed: bool = False  # an Idempotency-Key repeat: the stored analysis, nothing added
+    owed: int = 0  # callback events it put in the outbox (none: the dispatcher need not wake)
 
 
 class LiveCoach:
@@ -84,7 +85,7 @@ class LiveCoach:
         batcher: MicroBatcher[WarmItem, None],
         feed: TurnFeed | None = None,
         max_states: int = 10_000,
-        outbox: Callable[[Session, str, dict], object] | None = None,
+        outbox: Callable[[Session, str, dict], int] | None = None,
         on_outbox: Callable[[], None] | None = None,
     ) -> None:
         """`outbox(session, tenant_id, event)` owes each stored turn to the tenant's callbacks, in the
@@ -208,8 +209,8 @@ class LiveCoach:
             record_analysis(added.analysis)
             if self.feed is not None:
                 self.feed.notify(tenant.id, conversation_id)
-            if self.on_outbox is not None:
-                self.on_outbox()
+            if self.on_outbox is not None and added.owed:
+                self.on_outbox()  # only when there is something to send: each wake reads the outbox
         return added
 
     def _analyse_and_store(
@@ -221,8 +222,8 @@ class LiveCoach:
                 return replay
         expected_seq = len(live.state.turns)
         analysis = self.engine.add_turn(live.state, turn)
-        self._store(live, tenant, conversation_id, turn, analysis, expected_seq, client_key)
-        return AddedTurn(analysis, expected_seq)
+        owed = self._store(live, tenant, conversation_id, turn, analysis, expected_seq, client_key)
+        return AddedTurn(analysis, expected_seq, owed=owed)
 
     def _replay(
         self, live: _Live, tenant: Tenant, conversation_id: str, turn: Turn, client_key: str
@@ -246,10 +247,10 @@ class LiveCoach:
         analysis: TurnAnalysis,
         expected_seq: int,
         client_key: str | None,
-    ) -> None:
+    ) -> int:
         """Store the turn at `expected_seq`, redacted, its analysis scrubbed of every PII value
-        seen in the conversation. A writer that got there first (another worker) shows up as a
-        taken seq: _StaleState."""
+        seen in the conversation; returns how many callback events it owes. A writer that got there
+        first (another worker) shows up as a taken seq: _StaleState."""
         asked = question_before(live.state.turns, expected_seq)
         redaction = self.redactor.redact(turn.text, tenant.pii_mode, asked)  # type: ignore[arg-type]
         seen = {**live.replacements, **redaction.replacements}
@@ -257,6 +258,7 @@ class LiveCoach:
             analysis.model_dump(mode="json", exclude_none=True)
         )
         record_id = live.record_id
+        owed = 0
         try:
             with session_scope(self.sessions) as session:
                 if record_id is None:
@@ -282,10 +284,11 @@ class LiveCoach:
                         turn.agent_id,
                         stored_analysis,
                     )
-                    self.outbox(session, tenant.id, event)
+                    owed = int(self.outbox(session, tenant.id, event) or 0)
         except IntegrityError as exc:  # a concurrent writer took the seq, the key or the conversation id
             raise _StaleState from exc
         live.record_id, live.replacements = record_id, seen  # committed: now they hold
+        return owed
 
     async def conversation(self, tenant: Tenant, conversation_id: str) -> dict:
         """Stored turns with their analyses, the sentiment trajectory and L.E.A.R.N. coverage."""

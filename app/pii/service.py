@@ -30,6 +30,12 @@ ENTITIES = (
     "CREDENTIAL",
     "PERSON",  # names the chat introduces (NameByContextRecognizer); NER finds more with COACHLINE_PII_NER
 )
+# What a text must hold before a predefined recogniser can find anything in it.
+SEVEN_DIGITS = re.compile(r"(?:\d\D{0,3}){7}")
+NINE_DIGITS = re.compile(r"(?:\d\D{0,2}){9}")
+TWELVE_DIGITS = re.compile(r"(?:\d\D{0,2}){12}")
+IBAN_SHAPED = re.compile(r"[A-Za-z]{2}\s?\d{2}")
+IP_SHAPED = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9a-f]*:[0-9a-f]*:", re.I)
 MIN_SCORE = 0.35  # phone numbers score 0.4 without context words
 # What a turn must hold for any recogniser to find something: a digit or an "@", a run of colons
 # between hex (an IPv6 address in letters only, "fe::ab"), a credential's keyword ("security answer:
@@ -142,18 +148,22 @@ class Redactor:
         )
         from presidio_anonymizer import AnonymizerEngine
 
+        # Each recogniser beside what a text must hold for it to find anything: without NER (no NLP
+        # artifacts, so no context enhancement) they are called directly, only where their gate opens,
+        # instead of every one through the engine on every turn (a fifth of the service's GIL time).
+        self.gated: tuple[tuple[re.Pattern[str] | None, Any], ...] = (
+            (re.compile("@"), EmailRecognizer()),
+            (SEVEN_DIGITS, PhoneRecognizer()),
+            (TWELVE_DIGITS, CreditCardRecognizer()),
+            (IBAN_SHAPED, IbanRecognizer()),
+            (NINE_DIGITS, UsSsnRecognizer()),
+            (IP_SHAPED, IpRecognizer()),
+            (None, street_recognizer()),
+            (None, credential_recognizer()),
+            (None, name_recognizer()),
+        )
         registry = RecognizerRegistry(supported_languages=["en"])
-        for recognizer in (
-            EmailRecognizer(),
-            PhoneRecognizer(),
-            CreditCardRecognizer(),
-            IbanRecognizer(),
-            UsSsnRecognizer(),
-            IpRecognizer(),
-            street_recognizer(),
-            credential_recognizer(),
-            name_recognizer(),
-        ):
+        for _, recognizer in self.gated:
             registry.add_recognizer(recognizer)
         self.ner = ner
         if ner:
@@ -169,6 +179,19 @@ class Redactor:
     def __call__(self, text: str, mode: PiiMode = "redact", asked: str | None = None) -> str:
         return self.redact(text, mode, asked).text
 
+    def analyze(self, text: str) -> list[Any]:
+        """Presidio's findings in `text` (RecognizerResult), at or above MIN_SCORE."""
+        if self.ner:
+            return self.analyzer.analyze(text=text, language="en", entities=self.entities, score_threshold=MIN_SCORE)
+        best: dict[tuple[str, int, int], Any] = {}  # two patterns finding one span: once, as the engine does
+        for gate, recognizer in self.gated:
+            if gate is None or gate.search(text):
+                for result in recognizer.analyze(text, self.entities, None):
+                    key = (result.entity_type, result.start, result.end)
+                    if result.score >= MIN_SCORE and (key not in best or result.score > best[key].score):
+                        best[key] = result
+        return list(best.values())
+
     def redact(self, text: str, mode: PiiMode = "redact", asked: str | None = None) -> Redaction:
         """`text` as it may be stored. `asked`: the agent's turn before it, when there is one: a reply
         to "What's your security answer?" or "Could I take your full name?" is the secret or the name
@@ -183,7 +206,7 @@ class Redactor:
         from presidio_analyzer import RecognizerResult
         from presidio_anonymizer.entities import OperatorConfig
 
-        found = self.analyzer.analyze(text=text, language="en", entities=self.entities, score_threshold=MIN_SCORE)
+        found = self.analyze(text)
         found += [RecognizerResult(entity, start, end, 0.8) for entity, start, end in answers]
         # A person's name or a place holds no digit: "Order 44721" read as a name is the model's slip
         # (and a street line, which holds one, is the street recogniser's).
