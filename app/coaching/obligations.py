@@ -16,6 +16,7 @@ from app.coaching.upset import carries_over, is_settled, is_upset
 
 APOLOGY_STATES = frozenset({"frustration", "anger", "disappointment"})  # anxiety alone calls for empathy
 REPEAT_CONTACT = frozenset({"waiting", "repeat_story", "escalation", "repeated_question"})
+PLAINLY_CALM = 0.1  # an upset probability below which a reply is calm, whatever came before
 ANSWER_MIN_WORDS = 5  # an agent statement this long, after a question, answers it
 ANSWER_MOVES = frozenset({"action", "timeline", "listen", "follow_up"})  # a refusal answers nothing
 NOT_ANSWERS = frozenset({"greeting", "hold", "closing", "ask_info", "ask_repeat", "stock_apology"})
@@ -44,6 +45,10 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
     # A flat reply ("Gemma Rowe, 30/07/1979") keeps an upset customer upset while their feeling is still
     # unacknowledged; once the agent has acknowledged it, a flat reply is taken at its word (calm).
     carried = not upset and ledger.owes("empathy") and carries_over(state.upset, context.state, context.sentiment)
+    # Once the agent has acted on their case, a reply the model reads as plainly calm ("Still more than
+    # HomeSure. Can you match £225?") is taken at its word too: the conversation has moved on.
+    calm = context.prediction is not None and context.prediction.upset.probability < PLAINLY_CALM
+    carried = carried and not (calm and ledger.ever_settled("resolution"))
     state.upset = upset or carried
     state.cues_seen |= kinds
     if is_settled(context.state, upset, context.sentiment) or ("settled" in kinds and not upset):

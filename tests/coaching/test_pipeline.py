@@ -338,6 +338,23 @@ def test_a_flat_reply_carries_upset_only_while_the_feeling_is_unacknowledged():
     assert not state.upset  # acknowledged, and now a calm reply is taken at its word
 
 
+def test_a_plainly_calm_reply_after_the_agent_acted_is_taken_at_its_word():
+    """The agent acted on their case without an acknowledgement the classifier recognised; the customer
+    then asks a plainly calm question ("Can you match £225?"): no empathy card nags on."""
+    state = ConversationState("c")
+    _customer(state, "My renewal went from £210 to £389, no claims. Why should I stay?", "anger")
+    acted = fake_context(state, "agent", "I can take the accidental cover off, which brings it to £208.", [("action",)])
+    obligations.agent_turn(acted, state)
+    assert state.ledger.owes("empathy")
+    _customer(state, "Still more than the other quote.", "neutral")
+    assert state.upset  # no model reading in a fake context: a flat reply carries the upset
+    calm = fake_context(state, "customer", "Can you match £225?")
+    calm.state = ScoredLabel(label="neutral", scores={"neutral": 0.9})
+    calm.prediction = _prediction("neutral", upset=False, probability=0.02)
+    obligations.customer_turn(calm, state, LIBRARY, fault="company")
+    assert not state.upset and not state.ledger.owes("empathy")
+
+
 def _came_back_case(customer_text: str) -> ConversationState:
     """A retelling cue (as the cue head may read by meaning), then a fix offered."""
     state = ConversationState("c")
