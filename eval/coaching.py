@@ -143,6 +143,8 @@ def evaluate_coaching(engine: CoachingEngine, path: Path = DEFAULT_DIR / "dev") 
         engine.learn_macros([c.conversation() for c in group], tenant=company)
     analyses = engine.analyze_many([c.conversation() for c in chats])
     upset, cues, flags, templated = _Counts(), _Counts(), _Counts(), _Counts()
+    # Per customer turn, for the state and upset-or-not figures beside VADER's: gold, the coach's, the text.
+    read: list[tuple[str, str, bool, str]] = []
     key_turns = right = wrong = quiet_turns = quiet_with_cards = 0
     misses: list[dict] = []
     for chat, chat_analyses in zip(chats, analyses, strict=True):
@@ -150,6 +152,8 @@ def evaluate_coaching(engine: CoachingEngine, path: Path = DEFAULT_DIR / "dev") 
             gold = turn.gold
             if turn.role == "customer" and analysis.customer is not None:
                 upset.add(["upset"] if gold.state in UPSET_STATES else [], ["upset"] if analysis.customer.upset else [])
+                if gold.state is not None:
+                    read.append((gold.state, analysis.customer.state.label, analysis.customer.upset, turn.text))
                 predicted = {c.kind for c in analysis.customer.cues} - STATE_CUES
                 cues.add(gold.cues, predicted)
             elif turn.role == "agent" and analysis.agent is not None:
@@ -194,11 +198,41 @@ def evaluate_coaching(engine: CoachingEngine, path: Path = DEFAULT_DIR / "dev") 
             "quiet_turns": quiet_turns,
             "cards_on_quiet_turns": round(quiet_with_cards / quiet_turns, 4) if quiet_turns else None,
         },
+        "customer_reading": _customer_reading(read),
         "misses": misses,
         "method": "chats of one company share a tenant whose macro memory first reads their agent sentences; "
         "upset = the engine's one definition vs gold state in {frustration, anger, disappointment, anxiety}; "
         "cues exclude state cues; a key turn is right when a card shows an accepted move and wrong when a "
         "card shows a move not accepted",
+    }
+
+
+def _customer_reading(read: Sequence[tuple[str, str, bool, str]]) -> dict | None:
+    """State macro-F1 over the seven states and upset-or-not macro-F1, the coach's beside VADER's
+    (positive: satisfied, negative: frustration and upset, else neutral)."""
+    if not read:
+        return None
+    from eval.common import single_label_report, upset_report, vader_sentiment
+
+    gold_states = [g for g, _, _, _ in read]
+    texts = [t for _, _, _, t in read]
+    vader = vader_sentiment(texts)
+    states = ["neutral", "satisfied", "confusion", "disappointment", "frustration", "anger", "anxiety"]
+    present = [label for label in states if label in gold_states]
+    gold_upset = [g in UPSET_STATES for g in gold_states]
+    vader_state = {"positive": "satisfied", "negative": "frustration"}
+    return {
+        "turns": len(read),
+        "state_macro_f1": single_label_report(gold_states, [c for _, c, _, _ in read], present)["macro_f1"],
+        "state_macro_f1_vader": single_label_report(
+            gold_states, [vader_state.get(v, "neutral") for v in vader], present
+        )["macro_f1"],
+        "upset_or_not_macro_f1": upset_report(gold_upset, [u for _, _, u, _ in read])["upset_or_not_macro_f1"],
+        "upset_or_not_macro_f1_vader": upset_report(gold_upset, [v == "negative" for v in vader])[
+            "upset_or_not_macro_f1"
+        ],
+        "method": "each customer turn with a gold state; the coach's state and its one definition of upset as the "
+        "engine reads the chat turn by turn; macro-F1 over the states present in the gold",
     }
 
 

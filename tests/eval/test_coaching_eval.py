@@ -60,3 +60,20 @@ def test_figures_on_a_known_chat(engine, tmp_path: Path):
     quiet_with_cards = round(steps["cards_on_quiet_turns"] * steps["quiet_turns"])
     key_missed = int(steps["right_step_shown"] < 1 or steps["wrong_step_shown"] > 0)
     assert len(figures["misses"]) == quiet_with_cards + key_missed
+
+
+def test_customer_reading_scores_states_and_upset_beside_vader():
+    """Hand-set readings: the coach gets both turns right, VADER calls the plain question neutral and
+    the complaint negative, so both read perfectly on upset and only the coach names the anger."""
+    from eval.coaching import _customer_reading
+
+    read = [
+        ("neutral", "neutral", False, "Hi, what are your opening hours on Sunday?"),
+        ("anger", "anger", True, "You charged me twice, this is a disgrace and I hate it!!"),
+    ]
+    figures = _customer_reading(read)
+    assert figures is not None and figures["turns"] == 2
+    assert figures["state_macro_f1"] == 1.0 and figures["upset_or_not_macro_f1"] == 1.0
+    assert figures["upset_or_not_macro_f1_vader"] == 1.0
+    assert figures["state_macro_f1_vader"] == 0.5  # neutral right, anger read as frustration
+    assert _customer_reading([]) is None
