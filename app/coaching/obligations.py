@@ -11,7 +11,14 @@ import re
 from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.state import ConversationState
-from app.coaching.text import FIRST_PERSON, names_specifics, reports_problem, says_contacted_before, words
+from app.coaching.text import (
+    FIRST_PERSON,
+    SECOND_PERSON,
+    names_specifics,
+    reports_problem,
+    says_contacted_before,
+    words,
+)
 from app.coaching.upset import carries_over, is_settled, is_upset
 
 APOLOGY_STATES = frozenset({"frustration", "anger", "disappointment"})  # anxiety alone calls for empathy
@@ -21,9 +28,8 @@ ANSWER_MIN_WORDS = 5  # an agent statement this long, after a question, answers 
 ANSWER_MOVES = frozenset({"action", "timeline", "listen", "follow_up"})  # a refusal answers nothing
 NOT_ANSWERS = frozenset({"greeting", "hold", "closing", "ask_info", "ask_repeat", "stock_apology"})
 # A proactive status message: reports a delay or an outage the customer has not asked about.
-# "you", "your": a sentence addressed to this customer; without it, "I" or the case's particulars, an act
-# or a time describes how things go for anyone ("Fare adjustments are reviewed within 3-5 business days").
-SECOND_PERSON = re.compile(r"\b(you|your|you'?(re|ll|ve|d)|u|ur)\b", re.I)
+# Without "you", "I" or the case's particulars, an act or a time describes how things go for anyone
+# ("Fare adjustments are reviewed within 3-5 business days").
 CASE_MOVES = frozenset({"action", "timeline"})
 STATUS = re.compile(
     r"\b(delay(ed|s)?|outage|still (investigating|working on|pending)|taking longer|(now )?estimated (for|at)|"

@@ -255,7 +255,11 @@ ID_KINDS = (
     "order|ticket|case|invoice|booking|reservation|account|ref(?:erence)?|plan|policy|claim|job|tracking|"
     "membership|member|customer|application|contract|permit|registration|parcel|consignment"
 )
-_ORDER = re.compile(rf"(?P<kind>{ID_KINDS})\s*(?:number|no\.?|#|id)?\s*:?\s*#?(?P<id>[A-Z0-9-]{{4,}})", re.I)
+# The reference itself holds a digit or is a code in capitals: "order didn't" or "my order arrived" name none.
+_ORDER = re.compile(
+    rf"\b(?P<kind>(?i:{ID_KINDS}))\s*(?i:number|no\.?|#|id)?(?:\s+(?i:is|was))?\s*:?\s*#?"
+    r"(?P<id>(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{4,}|[A-Z]{4,}\b)"
+)
 # A device's make or model as customers type it: "pixel 7", "iPhone 13", "Bosch WAW28750GB".
 _MODEL = re.compile(r"\b[A-Za-z]{3,}[ -]?\d{1,5}[A-Za-z]{0,3}\b|\b[A-Z]{2,}\d{3,}[A-Z0-9]*\b")
 # They said they sent a picture or a document: asking for it again is a repeat ask.
@@ -324,6 +328,8 @@ INSTRUCTION = re.compile(
 # The agent speaking for themselves ("I've refunded", "let me", "we've moved"): a sentence that acts on
 # this case, where "Refunds are reviewed within 3-5 business days" describes how things go for anyone.
 FIRST_PERSON = re.compile(r"\b(i|i'?ve|i'?ll|i'?m|i'?d|me|my|let me|we'?ve)\b", re.I)
+# "you", "your": a sentence addressed to this customer.
+SECOND_PERSON = re.compile(r"\b(you|your|you'?(re|ll|ve|d)|u|ur)\b", re.I)
 
 
 def names_specifics(sentence: str) -> bool:

@@ -50,3 +50,16 @@ def test_an_issue_written_in_capitals_is_quoted_in_plain_case():
     details = CustomerDetails()
     details.update("WHERE IS MY ORDER?? IT WAS SUPPOSED TO ARRIVE ON MONDAY!!")
     assert details.issue and details.issue == details.issue.lower() and "supposed to arrive" in details.issue
+
+
+def test_a_reference_holds_a_digit_or_is_a_code_in_capitals():
+    """'order didn't', 'my order arrived' name no order; 'order #A77120', 'account number is 55120-B',
+    'ORDER ABCDEF' do (a case-blind pattern once read 'didn' and 'arrived' as order numbers)."""
+    from app.coaching.text import CustomerDetails, names_specifics
+
+    details = CustomerDetails()
+    details.update("my order arrived broken and the order didn't have the receipt")
+    assert details.orders == [] and not names_specifics("We're sorry your order didn't meet expectations.")
+    details.update("order #A77120, and my account number is 55120-B, voucher ORDER ABCDEF")
+    assert details.orders == ["A77120", "55120-B", "ABCDEF"]
+    assert details.ids_by_kind["account"] == "55120-B"
