@@ -223,3 +223,16 @@ def test_compliance_wording_is_never_flagged(engine):
 def test_single_sentence_agent_turn_has_its_own_score(engine):
     agent = run(engine, ("agent", "Hello!"))[0].agent
     assert len(agent.sentences) == 1 and 0.0 <= agent.sentences[0].templated.score <= 1.0
+
+
+def test_a_company_voiced_stock_apology_before_steps_acknowledges_nothing(engine):
+    """'We're sorry your order wasn't quite right' speaks for the company about any order: steps after it
+    still come before empathy. An apology in the agent's own voice, about their case, is one."""
+    wrong = ("customer", "Called Monday already!! you sent the chicken kibble again and my dog is allergic to chicken")
+    stock = "We're sorry your order wasn't quite right. You can track your order anytime under My Account > Orders."
+    assert "solution_before_empathy" in flag_kinds(run(engine, wrong, ("agent", stock))[1])
+    sincere = (
+        "I'm so sorry we sent chicken kibble again when your dog is allergic, that's worrying. "
+        "You can track the replacement under My Account > Orders."
+    )
+    assert "solution_before_empathy" not in flag_kinds(run(engine, wrong, ("agent", sincere))[1])

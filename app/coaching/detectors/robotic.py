@@ -64,7 +64,9 @@ class RoboticDetector:
         """The sentence of a turn that answers an upset customer, not yet acknowledged, with nothing but
         boilerplate: instructions said to anyone (no "I", none of the case's
         particulars) beside at most a greeting or a stock line. A turn that acknowledges or apologises is not one."""
-        if not state.ledger.owes("empathy") or context.makes("acknowledge_feeling", "apology"):
+        if not state.ledger.owes("empathy") or any(
+            sincere_acknowledgement(context, state, i) for i in range(len(context.sentences))
+        ):
             return None
         for i, span in enumerate(context.sentences):
             if context.compliance[i] or names_specifics(span.text):
@@ -119,6 +121,18 @@ class RoboticDetector:
                     )
                 )
         return flags
+
+
+def sincere_acknowledgement(context: TurnContext, state: ConversationState, i: int) -> bool:
+    """Sentence `i` acknowledges or apologises, not as a stock line or a macro, and in the agent's own
+    voice or with this customer's specifics: "We're sorry your order wasn't quite right" before pasted
+    steps speaks for the company about any order, and settles nothing."""
+    reading, span = context.moves[i], context.sentences[i]
+    if context.compliance[i] or not reading.makes("acknowledge_feeling", "apology"):
+        return False
+    if reading.top() == "stock_apology" or _canned(context, i):
+        return False
+    return bool(FIRST_PERSON.search(span.text) or names_specifics(span.text) or state.details.personal(span.text))
 
 
 def _canned(context: TurnContext, i: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
+from app.coaching.detectors.robotic import sincere_acknowledgement
 from app.coaching.learn import FEELING
 from app.coaching.state import ConversationState
 from app.coaching.text import INSTRUCTION
@@ -16,17 +17,17 @@ class SolutionBeforeEmpathyDetector:
     needs = frozenset({"moves"})
 
     @staticmethod
-    def _acknowledged(context: TurnContext) -> bool:
-        """An acknowledgement or an apology in this turn that is not itself a robotic stock line
-        ("We're sorry to hear your box wasn't up to scratch" from a macro settles nothing)."""
+    def _acknowledged(context: TurnContext, state: ConversationState) -> bool:
+        """A sincere acknowledgement or apology in this turn, not itself a robotic stock line ("We're
+        sorry to hear your box wasn't up to scratch" from a macro settles nothing)."""
         robotic = {f.span.start for f in context.flags if f.kind == "robotic"}
         return any(
-            reading.makes("acknowledge_feeling", "apology") and not disclosure and span.start not in robotic
-            for reading, span, disclosure in zip(context.moves, context.sentences, context.compliance, strict=True)
+            span.start not in robotic and sincere_acknowledgement(context, state, i)
+            for i, span in enumerate(context.sentences)
         )
 
     def run(self, context: TurnContext, state: ConversationState) -> list[AgentFlag]:
-        if not state.upset or not state.ledger.owes("empathy") or self._acknowledged(context):
+        if not state.upset or not state.ledger.owes("empathy") or self._acknowledged(context, state):
             return []
         for span in context.sentences:
             if INSTRUCTION.search(span.text):
