@@ -236,3 +236,31 @@ def test_a_company_voiced_stock_apology_before_steps_acknowledges_nothing(engine
         "You can track the replacement under My Account > Orders."
     )
     assert "solution_before_empathy" not in flag_kinds(run(engine, wrong, ("agent", sincere))[1])
+
+
+@pytest.mark.parametrize(
+    "helpless",
+    [
+        "Unfortunately I'm unable to provide a timeframe as the review is handled by a separate team.",
+        "The inspection step is required for all remakes and it isn't something I'm able to skip.",
+        "I don't have an ETA at this time.",
+        "Managers are not available over chat.",
+    ],
+)
+def test_helplessness_in_so_many_words_is_policy_over_people(engine, helpless: str):
+    assert "policy_over_people" in flag_kinds(run(engine, ANGRY, ("agent", helpless))[1])
+
+
+def test_sorry_you_feel_that_way_is_no_acknowledgement_of_their_case(engine):
+    non_apology = "I'm sorry to hear you feel that way. Is there anything else I can help you with today?"
+    assert "robotic" in flag_kinds(run(engine, ANGRY, ("agent", non_apology))[1])
+
+
+def test_asking_why_they_want_to_cancel_once_they_said_why_is_a_repeat_ask(engine):
+    told = ("customer", "I want to cancel, the panels were meant to go in in March and it's now July. I'm done.")
+    asked = run(
+        engine, told, ("agent", "Hi, this is Lena in accounts. Can you tell me why you'd like to cancel today?")
+    )
+    assert "repeat_ask" in flag_kinds(asked[1])
+    first = run(engine, ("customer", "hi"), ("agent", "Can you tell me why you'd like to cancel today?"))
+    assert "repeat_ask" not in flag_kinds(first[1])

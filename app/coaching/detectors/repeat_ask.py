@@ -31,7 +31,8 @@ _REQUEST = re.compile(
 ASKS_FOR_STORY = re.compile(
     r"\b(descri(be|ption of) (the|your) (issue|problem|fault)|what (the|your) (issue|problem) (is|was)|"
     r"what('s| is| was) the (issue|problem)|what happened|how (can|may) I (help|assist)|"
-    r"what can I (do|help) (for|with)|(tell|explain) (me|us) (more )?(about )?(the|your) (issue|problem))\b",
+    r"what can I (do|help) (for|with)|(tell|explain) (me|us) (more )?(about )?(the|your) (issue|problem)|"
+    r"why (you'?d|you would|you want to|you'?re looking to) (like to )?(cancel|leave|close|end))\b",
     re.I,
 )
 BETTER_MOVE = "Use what they already gave you; confirm it instead of asking again."

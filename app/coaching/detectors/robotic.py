@@ -4,6 +4,8 @@ order, product, amount, date, what went wrong), not merely a word they also used
 
 from __future__ import annotations
 
+import re
+
 from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
 from app.coaching.learn import FEELING
@@ -12,6 +14,11 @@ from app.coaching.text import FIRST_PERSON, INSTRUCTION, names_specifics, words
 
 MIN_WORDS = 4
 FEELING_MASS = 0.3
+NOT_SINCERE = frozenset({"non_apology", "stock_apology"})
+# The non-apology in its own words, however the head reads it: it regrets the feeling, not what happened.
+NON_APOLOGY = re.compile(
+    r"\b(sorry|apologi[sz]e)\b[^.!?]{0,20}\b(you feel|you felt|you're feeling|you are feeling|if you)\b", re.I
+)
 OWN_WORDS = 8  # an acknowledgement this long, not canned, is the agent's own (a stock one is canned)
 STOCK = 0.5  # library signal from which a sentence reads like a stock line
 # Lines that are tone-deaf to an upset customer when canned: a stock opener, thanks or sign-off, a stock
@@ -40,9 +47,14 @@ class RoboticDetector:
         reading, span = context.moves[i], context.sentences[i]
         # The head spreads a heartfelt line thin ("I'm really sorry to hear about your mother, ..." reads
         # closing 0.26, acknowledgement 0.20, apology 0.11): the two together make it one.
+        if NON_APOLOGY.search(span.text):
+            return False
         feeling = reading.makes("acknowledge_feeling", "apology")
         heartfelt = feeling or (
             reading.scores.get("acknowledge_feeling", 0.0) + reading.scores.get("apology", 0.0) >= FEELING_MASS
+            # "I'm sorry to hear you feel that way" is no acknowledgement; "I'm sorry, missing your daughter's
+            # birthday dinner is a real shame", read as one by the head, names what happened to them
+            and (reading.top() not in NOT_SINCERE or state.details.personal(span.text))
         )
         if reading.top() not in ADDRESSES_THEIR_CASE and not heartfelt:
             return False
@@ -128,7 +140,7 @@ def sincere_acknowledgement(context: TurnContext, state: ConversationState, i: i
     voice or with this customer's specifics: "We're sorry your order wasn't quite right" before pasted
     steps speaks for the company about any order, and settles nothing."""
     reading, span = context.moves[i], context.sentences[i]
-    if context.compliance[i] or not reading.makes("acknowledge_feeling", "apology"):
+    if context.compliance[i] or not reading.makes("acknowledge_feeling", "apology") or NON_APOLOGY.search(span.text):
         return False
     if reading.top() == "stock_apology" or _canned(context, i):
         return False
