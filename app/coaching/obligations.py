@@ -37,7 +37,12 @@ STATUS = re.compile(
     r"(planned|unplanned) (maintenance|works))\b",
     re.I,
 )
-STATUS_PARTS = {"apologize": ("apology",), "action_plan": ("action",), "next_update": ("timeline",)}
+# An update to everyone may apologise in stock words; a follow-up promised is part of the plan.
+STATUS_PARTS = {
+    "apologize": ("apology", "stock_apology"),
+    "action_plan": ("action", "follow_up"),
+    "next_update": ("timeline",),
+}
 
 
 def customer_turn(context: TurnContext, state: ConversationState, library: CoachingLibrary, fault: str) -> None:
@@ -94,13 +99,16 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
 def agent_turn(context: TurnContext, state: ConversationState) -> None:
     """Settle what this agent turn's moves deliver (a robotic line delivers nothing)."""
     ledger, turn = state.ledger, context.index
+    acknowledged_before = ledger.ever_settled("empathy")  # in an earlier turn, not by this one
     # A robotic line delivers nothing, nor does a rule hidden behind (a refusal resolves nothing).
     hollow = {f.span.start for f in context.flags if f.kind in {"robotic", "policy_over_people"}}
     delivered: set[str] = set()
+    announced: set[str] = set()  # what a status update to everyone says: "Next update by 6pm" is its time
     for reading, span, disclosure in zip(context.moves, context.sentences, context.compliance, strict=True):
         if disclosure or span.start in hollow:
             continue
         moves = set(reading.moves)
+        announced |= moves
         if moves & CASE_MOVES and not _about_their_case(span.text):
             moves -= CASE_MOVES
         delivered.update(moves)
@@ -122,8 +130,9 @@ def agent_turn(context: TurnContext, state: ConversationState) -> None:
     if delivered & {"warm_transfer", "cold_transfer"}:
         ledger.settle("handoff", turn)
     if delivered & {"action", "timeline"}:
-        if ledger.ever_settled("empathy"):
-            # Already acknowledged once: renewed frustration is about progress, and progress answers it.
+        if acknowledged_before:
+            # Acknowledged in an earlier turn: renewed frustration is about progress, and progress answers
+            # it. An acknowledgement in this same turn settles no apology beside an action.
             ledger.settle("empathy", turn)
             ledger.settle("apology", turn)
         resolved = ledger.settle("resolution", turn)
@@ -137,7 +146,7 @@ def agent_turn(context: TurnContext, state: ConversationState) -> None:
         ledger.settle("answer", turn)
     if "follow_up" in delivered:
         ledger.settle("follow_up", turn)
-    _status_update(context, state, delivered)
+    _status_update(context, state, delivered | announced)
 
 
 def _status_update(context: TurnContext, state: ConversationState, delivered: set[str]) -> None:

@@ -309,6 +309,7 @@ FAULTS = [
     ("i dropped my phone in the bath", "customer"),
     ("my phone is too old for the new app", "customer"),
     ("I accidentally deleted the app", "customer"),
+    ("why did you charge me, i deleted your app in january", "customer"),
     ("I wasn't home when the driver came", "customer"),
     ("it looks like you entered the wrong card number", "customer"),
     ("my son dropped his phone and the screen cracked", "customer"),

@@ -171,6 +171,35 @@ def test_a_proactive_delay_notice_owes_its_missing_parts_until_a_later_turn_give
     assert state.ledger.open["status_update"].parts == ("action_plan",)
 
 
+def test_an_update_to_everyone_may_apologise_in_stock_words_and_plan_with_a_follow_up():
+    state = ConversationState("c")
+    notice = fake_context(
+        state,
+        "agent",
+        "An outage at our carrier is delaying alarm signals. I'm sorry for the worry this may cause. "
+        "I'll check your panel again at 6pm and message you. Next update by 6pm.",
+        [(), ("stock_apology",), ("follow_up",), ("timeline",)],
+    )
+    obligations.agent_turn(notice, state)
+    assert not state.ledger.owes("status_update")
+
+
+def test_an_acknowledgement_in_the_same_turn_as_an_action_settles_no_apology():
+    """Acknowledged in an earlier turn, progress answers renewed frustration; acknowledged in this very
+    turn beside an action ("I can see ... I have escalated this"), the apology is still owed."""
+    state = ConversationState("c")
+    _customer(state, "My 6 staff did not get paid today and the money never left my bank.", "frustration")
+    assert state.ledger.owes("apology")
+    turn = fake_context(
+        state,
+        "agent",
+        "I can see how stressful this is. I have escalated this.",
+        [("acknowledge_feeling",), ("action",)],
+    )
+    obligations.agent_turn(turn, state)
+    assert not state.ledger.owes("empathy") and state.ledger.owes("apology")
+
+
 def test_a_first_message_reporting_a_hold_or_a_denial_is_a_status_update_but_good_news_is_not():
     for notice in (
         "Your payment of £4,800 to Harlow Ltd is on hold for additional security checks.",
