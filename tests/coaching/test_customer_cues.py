@@ -31,6 +31,8 @@ LONG = (
         ("It was supposed to arrive on Monday!", "complaint"),
         ("I was charged $49.99 twice for my annual plan.", "complaint"),
         ("You people are useless idiots, fix my account", "abuse"),
+        ("then let me talk to someone who actually has access. a supervisor.", "escalation"),
+        ("unbelievable. get me whoever actually runs this building", "escalation"),
     ],
 )
 def test_lexical_cues_fire(engine, text, kind):
@@ -51,6 +53,7 @@ def test_lexical_cues_fire(engine, text, kind):
             ),
         ),
         "My manager asked me to order these for the team.",
+        "Can I talk to someone about changing my plan?",
         "Could I get a refund for the extra ticket?",
         "Ok, but can you confirm it won't be charged again?",
         "The parcel arrived this morning, thanks.",

@@ -4,23 +4,17 @@ order, product, amount, date, what went wrong), not merely a word they also used
 
 from __future__ import annotations
 
-import re
-
 from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
 from app.coaching.learn import FEELING
+from app.coaching.sincerity import NON_APOLOGY, canned, sincere_acknowledgement
 from app.coaching.state import ConversationState
 from app.coaching.text import FIRST_PERSON, INSTRUCTION, names_specifics, words
 
 MIN_WORDS = 4
 FEELING_MASS = 0.3
 NOT_SINCERE = frozenset({"non_apology", "stock_apology"})
-# The non-apology in its own words, however the head reads it: it regrets the feeling, not what happened.
-NON_APOLOGY = re.compile(
-    r"\b(sorry|apologi[sz]e)\b[^.!?]{0,20}\b(you feel|you felt|you're feeling|you are feeling|if you)\b", re.I
-)
 OWN_WORDS = 8  # an acknowledgement this long, not canned, is the agent's own (a stock one is canned)
-STOCK = 0.5  # library signal from which a sentence reads like a stock line
 # Lines that are tone-deaf to an upset customer when canned: a stock opener, thanks or sign-off, a stock
 # acknowledgement; a stock apology or a non-apology is tone-deaf canned or not.
 CANNED_MOVES = frozenset({"closing", "acknowledge_feeling", "hold"})
@@ -58,7 +52,7 @@ class RoboticDetector:
         )
         if reading.top() not in ADDRESSES_THEIR_CASE and not heartfelt:
             return False
-        if _canned(context, i):
+        if canned(context, i):
             return False
         if names_specifics(span.text):
             return True
@@ -110,11 +104,11 @@ class RoboticDetector:
             category = context.stock_category[i] if context.stock_category else None
             if context.moves[i].makes("apology") and context.moves[i].top() != "stock_apology":
                 continue  # a sincere apology near a stock one in wording is still an apology
-            canned = _canned(context, i)
-            if len(words(span.text)) < MIN_WORDS:
-                continue  # "Hi Ann!", "Sure." are routine, not a script
-            stock_line = canned and category in ROBOTIC_CATEGORIES
-            canned_move = canned and context.moves[i].makes(*CANNED_MOVES)
+            is_canned = canned(context, i)
+            stock_line = is_canned and category in ROBOTIC_CATEGORIES
+            if len(words(span.text)) < MIN_WORDS and not stock_line:
+                continue  # "Hi Ann!", "Sure." are routine, not a script; "I completely understand." is one
+            canned_move = is_canned and context.moves[i].makes(*CANNED_MOVES)
             reading = context.moves[i]
             stock_apology = reading.top() == "stock_apology" or (
                 reading.top() == "non_apology" and reading.scores.get("non_apology", 0.0) >= SURE_NON_APOLOGY
@@ -133,21 +127,3 @@ class RoboticDetector:
                     )
                 )
         return flags
-
-
-def sincere_acknowledgement(context: TurnContext, state: ConversationState, i: int) -> bool:
-    """Sentence `i` acknowledges or apologises, not as a stock line or a macro, and in the agent's own
-    voice or with this customer's specifics: "We're sorry your order wasn't quite right" before pasted
-    steps speaks for the company about any order, and settles nothing."""
-    reading, span = context.moves[i], context.sentences[i]
-    if context.compliance[i] or not reading.makes("acknowledge_feeling", "apology") or NON_APOLOGY.search(span.text):
-        return False
-    if reading.top() == "stock_apology" or _canned(context, i):
-        return False
-    return bool(FIRST_PERSON.search(span.text) or names_specifics(span.text) or state.details.personal(span.text))
-
-
-def _canned(context: TurnContext, i: int) -> bool:
-    """Sentence `i` is canned: flagged templated, or near a stock line of the library."""
-    score = context.templated[i] if context.templated else None
-    return bool(score and (score.flag or score.signals.get("library", 0.0) >= STOCK))

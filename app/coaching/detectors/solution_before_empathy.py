@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
-from app.coaching.detectors.robotic import sincere_acknowledgement
 from app.coaching.learn import FEELING
+from app.coaching.sincerity import sincere_acknowledgement
 from app.coaching.state import ConversationState
 from app.coaching.text import INSTRUCTION
 
