@@ -332,10 +332,16 @@ FIRST_PERSON = re.compile(r"\b(i|i'?ve|i'?ll|i'?m|i'?d|me|my|let me|we'?ve)\b", 
 SECOND_PERSON = re.compile(r"\b(you|your|you'?(re|ll|ve|d)|u|ur)\b", re.I)
 
 
+# A reference code however it is introduced ("this chat reference, KR-88214") and a time on the clock
+# ("full at 21:52"): particulars of one case.
+_CODE = re.compile(r"\b[A-Z]{1,4}-?\d{4,}[A-Z]?\b")
+_CLOCK = re.compile(r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b")
+
+
 def names_specifics(sentence: str) -> bool:
     """The sentence names a case's particulars (an order or reference number, an amount, a date),
     whoever said them first: "I've refunded the £89.99 for PA-44120" is about this customer's case."""
-    return any(pattern.search(sentence) for pattern in (_ORDER, _HASH_NUMBER, _MONEY, _DATE))
+    return any(pattern.search(sentence) for pattern in (_ORDER, _HASH_NUMBER, _MONEY, _DATE, _CODE, _CLOCK))
 
 
 @dataclass

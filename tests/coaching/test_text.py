@@ -63,3 +63,11 @@ def test_a_reference_holds_a_digit_or_is_a_code_in_capitals():
     details.update("order #A77120, and my account number is 55120-B, voucher ORDER ABCDEF")
     assert details.orders == ["A77120", "55120-B", "ABCDEF"]
     assert details.ids_by_kind["account"] == "55120-B"
+
+
+def test_a_reference_code_or_a_clock_time_is_a_particular_of_the_case():
+    from app.coaching.text import names_specifics
+
+    assert names_specifics("Give them this chat reference, KR-88214, at the desk.")
+    assert names_specifics("Your car was full at 21:52 and unplugged later.")
+    assert not names_specifics("Refunds are reviewed within 3-5 business days.")

@@ -50,12 +50,12 @@ class RoboticDetector:
             # birthday dinner is a real shame", read as one by the head, names what happened to them
             and (reading.top() not in NOT_SINCERE or state.details.personal(span.text))
         )
-        if reading.top() not in ADDRESSES_THEIR_CASE and not heartfelt:
-            return False
         if canned(context, i):
             return False
         if names_specifics(span.text):
-            return True
+            return True  # whatever it does, it speaks of this case ("On 14 March your car was full at 21:52")
+        if reading.top() not in ADDRESSES_THEIR_CASE and not heartfelt:
+            return False
         if heartfelt and len(words(span.text)) >= OWN_WORDS and FIRST_PERSON.search(span.text):
             # An acknowledgement or apology in the agent's own voice and words ("I'm really sorry to hear
             # about your mother"), where a macro speaks for the company ("We're sorry your order ...").
