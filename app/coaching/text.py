@@ -253,7 +253,8 @@ GENERIC_SUPPORT_WORDS = frozenset(
 
 ID_KINDS = (
     "order|ticket|case|invoice|booking|reservation|account|ref(?:erence)?|plan|policy|claim|job|tracking|"
-    "membership|member|customer|application|contract|permit|registration|parcel|consignment"
+    "membership|member|customer|application|contract|permit|registration|parcel|consignment|ride|trip|"
+    "journey|transaction|payment|installation|shipment|return|subscription"
 )
 # The reference itself holds a digit or is a code in capitals: "order didn't" or "my order arrived" name none.
 _ORDER = re.compile(
@@ -350,6 +351,7 @@ class CustomerDetails:
 
     orders: list[str] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
+    times: list[str] = field(default_factory=list)  # clock times they gave ("at 18:09")
     money: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
@@ -399,6 +401,7 @@ class CustomerDetails:
         add(self.models, [m for m in _MODEL.findall(text) if m not in self.orders])
         self.attachments = self.attachments or bool(_SENT_ATTACHMENT.search(text))
         add(self.dates, [m.group(0) for m in _DATE.finditer(text)])
+        add(self.times, [m.group(0) for m in _CLOCK.finditer(text)])
         add(self.money, _MONEY.findall(text))
         add(self.products, [p.lower() for p in _PRODUCT.findall(text) if p.lower() not in STOPWORDS])
         add(self.emails, _EMAIL.findall(text))

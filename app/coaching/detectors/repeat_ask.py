@@ -16,6 +16,7 @@ ASKS_FOR = {
     "emails": re.compile(r"\be-?mail\b", re.I),
     "phones": re.compile(r"\b(phone|mobile|cell)( number)?\b", re.I),
     "dates": re.compile(r"\b(date(?! of birth)|when did|what day)\b", re.I),
+    "times": re.compile(r"\b(what time|the time|which time|time (of|when))\b", re.I),
     "addresses": re.compile(r"\b(address|postcode|post code|zip ?code)\b", re.I),
     "models": re.compile(r"\b(make|model|serial number)\b", re.I),
     "attachments": re.compile(r"\b(photos?|pictures?|pics?|screenshots?|images?|videos?|receipts?)\b", re.I),
