@@ -136,7 +136,7 @@ def test_asking_again_for_what_the_customer_gave(engine):
         ("my Bosch WAW28750GB is leaking again and nobody came", "Can you confirm the make and model please?"),
         ("the sofa arrived torn, i emailed the photos yesterday", "Could you please send photos of the damage?"),
         ("ride ZW-88213 never ended and you charged me 41 euro!!", "Can you send me the ride ID please?"),
-        ("i ended it at 18:09 and it kept charging me, ridiculous", "What time did you try to end the ride?"),
+        ("i ended it at 18:09 and it kept charging me, ridiculous", "Could you tell me what time you ended the ride?"),
     ],
 )
 def test_asking_again_for_an_address_a_reference_a_model_or_photos(engine, given: str, asked_again: str):
