@@ -160,7 +160,7 @@ def test_filters_dead_letters_and_replay(fast_service):
             assert replay(session, failing["id"]) == 1
         engine.dispose()
         _say(base, key, "cb-3", "customer", "anyone?")  # wakes the dispatcher (it also polls)
-        events = receiver.wait_for(2)
+        events = receiver.wait_for(3)  # cb-2's flagged turn, then cb-3's two, in order
         assert [e["text"] for e in events if e["conversation_id"] == "cb-3"] == ["hello?", "anyone?"]
     finally:
         receiver.stop()
