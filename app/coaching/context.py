@@ -7,6 +7,7 @@ order over it (spaCy-style): each adds its cues or flags, and later ones may rea
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,11 @@ from models.classifier import EmotionPrediction
 
 # Moves that say what can be done: an act or an offer, a time, a follow-up, a handover.
 OFFERS = frozenset({"action", "timeline", "follow_up", "warm_transfer"})
+NOT_OFFERS = frozenset({"refusal", "non_apology", "stock_apology", "closing", "greeting", "ask_info", "ask_repeat"})
+# The agent doing or committing to something, whatever the move head reads: "I've set", "I'll message", "let me".
+AGENT_ACTS = re.compile(
+    r"\b(I'?ve|I have|I'?ll|I will|let me|we'?ve|we have|we'?ll|we will)\s+(?!not\b|never\b)\w+", re.I
+)
 
 
 @dataclass
@@ -60,7 +66,13 @@ class TurnContext:
         over in the agent's own voice ("I can log your notice today")."""
         readings = zip(self.sentences, self.moves, self.compliance, strict=False)
         return any(
-            i != besides and not disclosure and reading.top() in OFFERS and FIRST_PERSON.search(span.text) is not None
+            i != besides
+            and not disclosure
+            and reading.top() not in NOT_OFFERS
+            and (
+                (reading.top() in OFFERS and FIRST_PERSON.search(span.text) is not None)
+                or AGENT_ACTS.search(span.text) is not None  # "For this order I've set the milk to 'no substitutes'"
+            )
             for i, (span, reading, disclosure) in enumerate(readings)
         )
 

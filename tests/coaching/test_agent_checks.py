@@ -114,6 +114,8 @@ def test_a_rule_beside_what_the_agent_can_do_is_not_policy_over_people(engine):
     assert "policy_over_people" in flag_kinds(run(engine, leaving, ("agent", wall))[1])
     offered = wall + " I can log your notice today, so your last payment is on the 28th."
     assert "policy_over_people" not in flag_kinds(run(engine, leaving, ("agent", offered))[1])
+    acted = "Substitutions are made when an item is out of stock. For this order I've set the milk to no substitutes."
+    assert "policy_over_people" not in flag_kinds(run(engine, leaving, ("agent", acted))[1])
     but = "We can't refund bookings made with other companies, but I've emailed you a letter for your insurer."
     assert "policy_over_people" not in flag_kinds(run(engine, leaving, ("agent", but))[1])
 

@@ -398,3 +398,18 @@ def test_a_follow_up_is_owed_only_to_a_customer_who_says_they_came_back():
     assert _came_back_case("Third time I'm contacting you about this charge.").ledger.owes("follow_up")
     # read as a retelling by meaning, but no word of an earlier contact: no note card to nag with
     assert not _came_back_case("Sorry, I dont understand, what is AP?").ledger.owes("follow_up")
+
+
+def test_what_the_agent_does_beside_a_rule_counts_whatever_the_move_head_reads():
+    """`TurnContext.offers`: "For this order I've set the milk to no substitutes" read as "other" by the
+    head is still the agent acting; a plain statement beside the rule is not."""
+    state = ConversationState("c")
+    rule = "Substitutions are made when an item is out of stock."
+    acted = fake_context(
+        state, "agent", f"{rule} For this order I've set the milk to no substitutes.", [("refusal",), ()]
+    )
+    assert acted.offers(0)
+    stated = fake_context(state, "agent", f"{rule} The milk was out of stock today.", [("refusal",), ()])
+    assert not stated.offers(0)
+    refused = fake_context(state, "agent", f"{rule} I've never been able to change that.", [("refusal",), ()])
+    assert not refused.offers(0)
