@@ -208,29 +208,30 @@ def evaluate_coaching(engine: CoachingEngine, path: Path = DEFAULT_DIR / "dev") 
 
 
 def _customer_reading(read: Sequence[tuple[str, str, bool, str]]) -> dict | None:
-    """State macro-F1 over the seven states and upset-or-not macro-F1, the coach's beside VADER's
-    (positive: satisfied, negative: frustration and upset, else neutral)."""
+    """State macro-F1 over the states the gold uses and upset-or-not macro-F1, the coach's beside
+    VADER's (as a state reader: `eval.common.vader_states`; negative is upset)."""
     if not read:
         return None
-    from eval.common import single_label_report, upset_report, vader_sentiment
+    from eval.common import VADER_STATE, single_label_report, upset_report, vader_sentiment
+    from models.labels import CUSTOMER_STATES
 
     gold_states = [g for g, _, _, _ in read]
-    texts = [t for _, _, _, t in read]
-    vader = vader_sentiment(texts)
-    states = ["neutral", "satisfied", "confusion", "disappointment", "frustration", "anger", "anxiety"]
-    present = [label for label in states if label in gold_states]
+    vader = vader_sentiment([t for _, _, _, t in read])  # one VADER pass for both figures
+    present = [label for label in CUSTOMER_STATES if label in gold_states]
     gold_upset = [g in UPSET_STATES for g in gold_states]
-    vader_state = {"positive": "satisfied", "negative": "frustration"}
+
+    def state_f1(predicted: list[str]) -> float:
+        return single_label_report(gold_states, predicted, present)["macro_f1"]
+
+    def upset_f1(predicted: list[bool]) -> float:
+        return upset_report(gold_upset, predicted)["upset_or_not_macro_f1"]
+
     return {
         "turns": len(read),
-        "state_macro_f1": single_label_report(gold_states, [c for _, c, _, _ in read], present)["macro_f1"],
-        "state_macro_f1_vader": single_label_report(
-            gold_states, [vader_state.get(v, "neutral") for v in vader], present
-        )["macro_f1"],
-        "upset_or_not_macro_f1": upset_report(gold_upset, [u for _, _, u, _ in read])["upset_or_not_macro_f1"],
-        "upset_or_not_macro_f1_vader": upset_report(gold_upset, [v == "negative" for v in vader])[
-            "upset_or_not_macro_f1"
-        ],
+        "state_macro_f1": state_f1([c for _, c, _, _ in read]),
+        "state_macro_f1_vader": state_f1([VADER_STATE[v] for v in vader]),
+        "upset_or_not_macro_f1": upset_f1([u for _, _, u, _ in read]),
+        "upset_or_not_macro_f1_vader": upset_f1([v == "negative" for v in vader]),
         "method": "each customer turn with a gold state; the coach's state and its one definition of upset as the "
         "engine reads the chat turn by turn; macro-F1 over the states present in the gold",
     }

@@ -27,10 +27,10 @@ PLAINLY_CALM = 0.1  # an upset probability below which a reply is calm, whatever
 ANSWER_MIN_WORDS = 5  # an agent statement this long, after a question, answers it
 ANSWER_MOVES = frozenset({"action", "timeline", "listen", "follow_up"})  # a refusal answers nothing
 NOT_ANSWERS = frozenset({"greeting", "hold", "closing", "ask_info", "ask_repeat", "stock_apology"})
-# A proactive status message: reports a delay or an outage the customer has not asked about.
 # Without "you", "I" or the case's particulars, an act or a time describes how things go for anyone
 # ("Fare adjustments are reviewed within 3-5 business days").
 CASE_MOVES = frozenset({"action", "timeline"})
+# A proactive status message: reports a delay or an outage the customer has not asked about.
 STATUS = re.compile(
     r"\b(delay(ed|s)?|outage|still (investigating|working on|pending)|taking longer|(now )?estimated (for|at)|"
     r"behind schedule|(service|supply) (disruption|interruption)|known issue|longer than (planned|expected)|"

@@ -284,7 +284,7 @@ class LiveCoach:
                         turn.agent_id,
                         stored_analysis,
                     )
-                    owed = int(self.outbox(session, tenant.id, event) or 0)
+                    owed = self.outbox(session, tenant.id, event)
         except IntegrityError as exc:  # a concurrent writer took the seq, the key or the conversation id
             raise _StaleState from exc
         live.record_id, live.replacements = record_id, seen  # committed: now they hold

@@ -48,10 +48,11 @@ MAY_HOLD_PII = re.compile(
     r"(?i:\bmrs?\b|\bms\b|\bdr\b|herr|frau)|"
     r"(?:--|—|–|\s-)\s*[a-z]+\s*$|(?i:holder|said|told|\b(?:my|our)\s+(?:"
     + FAMILY
-    + r"))|"
+    + r"))|(?i:"
     + PASSWORD_WORDS
     + "|"
     + UNSPACED_PASSWORD_WORDS
+    + ")"
 )
 
 

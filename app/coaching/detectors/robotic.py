@@ -12,6 +12,9 @@ from app.coaching.state import ConversationState
 from app.coaching.text import FIRST_PERSON, INSTRUCTION, names_specifics, words
 
 MIN_WORDS = 4
+# The head spreads a heartfelt line thin ("I'm really sorry to hear about your mother, ..." reads closing
+# 0.26, acknowledgement 0.20, apology 0.11): the two together from this much make it one, unless it reads
+# as a stock or non-apology and names nothing of theirs.
 FEELING_MASS = 0.3
 NOT_SINCERE = frozenset({"non_apology", "stock_apology"})
 OWN_WORDS = 8  # an acknowledgement this long, not canned, is the agent's own (a stock one is canned)
@@ -20,9 +23,9 @@ OWN_WORDS = 8  # an acknowledgement this long, not canned, is the agent's own (a
 CANNED_MOVES = frozenset({"closing", "acknowledge_feeling", "hold"})
 SURE_NON_APOLOGY = 0.6  # "Sorry, I should have been clearer" is an apology the head may half-read as one
 ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing"})
+PASTED_BETTER_MOVE = "Acknowledge what happened to them first, then say what you'll do about it, in your own words."
 # Moves that, said with this customer's specifics, show the turn deals with their case (acknowledged,
 # apologised for, acted on, given a time): a stock thanks or sign-off beside them is routine, not robotic.
-PASTED_BETTER_MOVE = "Acknowledge what happened to them first, then say what you'll do about it, in your own words."
 ADDRESSES_THEIR_CASE = ("acknowledge_feeling", "apology", "action", "timeline")
 
 
@@ -35,12 +38,10 @@ class RoboticDetector:
 
     @staticmethod
     def _deals_with_their_case(context: TurnContext, state: ConversationState, i: int) -> bool:
-        """Sentence `i` acknowledges, apologises, acts or gives a time (the move it makes most), in
-        words of its own (not a stock line or a macro) that carry this customer's specifics: theirs, or
-        the case's particulars the agent names (an order number, an amount, a date)."""
+        """Sentence `i`, in words of its own (not a stock line or a macro), names the case's particulars
+        (a reference, an amount, a date); or acknowledges or apologises at length in the agent's own
+        voice; or acknowledges, apologises, acts or gives a time with this customer's specifics."""
         reading, span = context.moves[i], context.sentences[i]
-        # The head spreads a heartfelt line thin ("I'm really sorry to hear about your mother, ..." reads
-        # closing 0.26, acknowledgement 0.20, apology 0.11): the two together make it one.
         if NON_APOLOGY.search(span.text):
             return False
         feeling = reading.makes("acknowledge_feeling", "apology")
@@ -68,8 +69,8 @@ class RoboticDetector:
     @staticmethod
     def _pasted_answer(context: TurnContext, state: ConversationState) -> int | None:
         """The sentence of a turn that answers an upset customer, not yet acknowledged, with nothing but
-        boilerplate: instructions said to anyone (no "I", none of the case's
-        particulars) beside at most a greeting or a stock line. A turn that acknowledges or apologises is not one."""
+        boilerplate: instructions said to anyone (no "I", none of the case's particulars) beside at most a
+        greeting or a stock line. A turn with a sincere acknowledgement or apology is not one."""
         if not state.ledger.owes("empathy") or any(
             sincere_acknowledgement(context, state, i) for i in range(len(context.sentences))
         ):
