@@ -231,11 +231,11 @@ _UR_BEFORE = _set("not always never so still a an the supposed")
 _COMMON_STARTERS = _set("first second third fourth fifth last next today yesterday tonight")
 _WH = _set("why how what who whom whose which where wtf")
 # Capitals kept when a sentence is lowered (shouting is lowered; these are names, not shouting).
-_ACRONYMS = _set(
+ACRONYMS = _set(
     "DHL UPS USPS DPD TNT GLS ATM PIN SIM TV PC SMS OTP VAT UK USA EU GPS HMRC IBAN SEPA GDPR IMEI HDMI "
     "ISP VPN USB PDF CEO NHS DVLA EE BT O2 AT&T"
 )
-_SHORT_SHOUTS = _set(
+SHORT_SHOUTS = _set(
     "NOT NO ANY ALL TWO ONE TEN SIX WHY NOW YOU ME MY WAS DID HAS AND BUT THE OFF OUT YET BAD SAY FOR GOT LIE "
     "SO TOO ARE WHO HOW WE HAD HIS HER BIG FAR OLD NEW END DAY"
 )
@@ -406,8 +406,8 @@ def _tokens(sentence: str, *, lower_shouting: bool) -> tuple[list[_Tok], str]:
             lower_shouting
             and word.isupper()
             and word.isalpha()
-            and word not in _ACRONYMS
-            and (shouting or len(word) >= 4 or word in _SHORT_SHOUTS)
+            and word not in ACRONYMS
+            and (shouting or len(word) >= 4 or word in SHORT_SHOUTS)
         ):
             word = word.lower()
         low = word.lower()

@@ -87,7 +87,8 @@ def read_state(
     if not implied:
         return model_state, model_sentiment
     kinds = {c.kind for c in cues}
-    label = "anger" if "anger" in implied.values() or "shouting" in kinds else next(iter(implied.values()))
+    shouts = any(c.kind == "shouting" and c.severity != "info" for c in cues)  # capitals, not one word or "!!"
+    label = "anger" if "anger" in implied.values() or shouts else next(iter(implied.values()))
     reason = f"{', '.join(sorted(kinds))}; the model read {model_state.describe()}"
     return (
         model_state.model_copy(update={"label": label, "source": "cues", "reason": reason}),

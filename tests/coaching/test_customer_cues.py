@@ -3,6 +3,7 @@
 import pytest
 
 from app.coaching.analysis import Cue, Span
+from app.coaching.detectors.shouting import shouting
 from app.coaching.upset import read_state as support_state
 from tests.coaching.conftest import cue_kinds, run
 
@@ -165,3 +166,24 @@ def test_sentiment_trajectory_weights_recent_turns(engine):
     assert len(trajectory.points) == 2
     assert trajectory.start < 0 < trajectory.now
     assert trajectory.trend == "improving"
+
+
+@pytest.mark.parametrize(
+    ("text", "severity"),
+    [
+        ("I told you I CANCELLED it in march", "info"),  # one shouted word: a hint
+        ("where is it???", "info"),
+        ("THEYRE BACK!!!", "info"),  # a happy customer shouts too
+        ("WHY IS NOBODY FIXING THIS", "warn"),  # writing in capitals: upset
+    ],
+)
+def test_one_word_in_capitals_or_a_run_of_question_marks_is_a_shouting_hint(text: str, severity: str) -> None:
+    found = shouting(text)
+    assert [c.severity for c in found] == [severity]
+
+
+@pytest.mark.parametrize(
+    "text", ["what do KYC and HMRC mean", "my PIN and IBAN are on file", "error F28 on the display"]
+)
+def test_acronyms_and_codes_are_not_shouting(text: str) -> None:
+    assert shouting(text) == []
