@@ -22,6 +22,10 @@ LONG = (
         ("I want to speak to a manager right now.", "escalation"),
         ("I'm going to cancel my subscription and switch to a competitor.", "churn"),
         ("I already told the other agent all of this.", "repeat_story"),
+        ("sort this out or im porting to Lumen tomorrow", "churn"),  # a rival named, no "cancel"
+        ("Ok. So nothing. I will tell my broker to go with Admiral at renewal then.", "churn"),
+        ("honestly Fibrenet offers more for less, im this close to switching", "churn"),
+        ("cancel my cover", "churn"),
         ("WHY IS NOBODY FIXING THIS", "shouting"),
         ("Where is my parcel?!!", "shouting"),
         ("You are all useless idiots.", "abuse"),
@@ -187,3 +191,16 @@ def test_one_word_in_capitals_or_a_run_of_question_marks_is_a_shouting_hint(text
 )
 def test_acronyms_and_codes_are_not_shouting(text: str) -> None:
     assert shouting(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I switch to the annual plan?",
+        "I'm moving to Leeds next month, can the broadband move with me?",
+        "ok I went back to Settings and tapped reset",
+        "I'll try Safari instead of the app.",
+    ],
+)
+def test_switching_plans_moving_house_or_going_back_a_screen_is_no_churn(engine, text):
+    assert "churn" not in cue_kinds(run(engine, ("customer", text))[0])
