@@ -80,11 +80,17 @@ class CoachingEngine:
         self.detectors = list(
             detectors
             if detectors is not None
-            else default_pipeline(self.library, encoder.encode, self.canned, self.macros, cache_dir)
+            else default_pipeline(
+                self.library, encoder.encode, self.canned, self.macros, cache_dir, embed_turns=self._embed_turns
+            )
         )
         self.needs = {
             role: set().union(*(d.needs for d in self.detectors if d.role == role)) for role in ("customer", "agent")
         }
+
+    def _embed_turns(self, texts: Sequence[str], previous: Sequence[str | None]) -> np.ndarray:
+        """The emotion model's embedding of each customer turn beside the agent turn before it."""
+        return np.stack([p.embedding for p in self.classifier.predict(texts, contexts=previous)])
 
     # -- public API -------------------------------------------------------------------------
 

@@ -13,6 +13,13 @@ import numpy as np
 
 from app.coaching.detectors.base import Detector, Need, Role
 from app.coaching.detectors.cues_by_meaning import CuesByMeaningDetector, support_chat_examples
+from app.coaching.detectors.cues_in_turn import (
+    EmbedTurns,
+    TurnCueHead,
+    TurnCuesDetector,
+    example_turns,
+    support_chat_turns,
+)
 from app.coaching.detectors.customer_state import CustomerStateDetector
 from app.coaching.detectors.jargon import JargonDetector
 from app.coaching.detectors.phrase_cues import PhraseCueDetector
@@ -39,10 +46,19 @@ def default_pipeline(
     canned: PhraseIndex,
     macros: MacroMemory,
     cache_dir: Path | None = None,
+    embed_turns: EmbedTurns | None = None,
 ) -> list[Detector]:
+    """The detectors in order. `embed_turns` (the emotion model's turn embeddings) adds the
+    whole-turn cue head; without it (a fake model in tests) the sentence-level cues stand alone."""
+    turn_cues: list[Detector] = []
+    if embed_turns is not None:
+        train = support_chat_turns("train") + example_turns(library.customer_cue_examples)
+        head = TurnCueHead.train_cached(train, support_chat_turns("dev"), embed_turns, encode, cache_dir)
+        turn_cues.append(TurnCuesDetector(library, head))
     return [
         PhraseCueDetector(library, encode),
         CuesByMeaningDetector(library, encode, cache_dir=cache_dir, extra_examples=support_chat_examples()),
+        *turn_cues,
         ShoutingDetector(),
         RepeatedQuestionDetector(),
         RetoldStoryDetector(),

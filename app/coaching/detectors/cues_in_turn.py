@@ -1,0 +1,203 @@
+"""Customer cues read from the whole turn: one logistic head per cue over the emotion model's
+embedding of the turn (fine-tuned on support chats, reading the agent's turn before it) beside the
+mean and the max of the base encoder's sentence vectors. Trained from labelled turns kept as data:
+our support chats' train split (models/support_chats, each with the agent turn before it) and the
+cue examples in frameworks/ (a tenant's merged in). Each cue's threshold is the one with the best F1
+at precision >= MIN_PRECISION on the support chats' dev split.
+
+Why a second head beside the sentence one (`cues_by_meaning`): a complaint is often spread over a
+turn ("returned the car on the 3rd. deposit still on my card. its the 16th") and reads as one only
+with the agent's question before it; on the coaching halves this head finds 1.5-2x the complaints
+and waits the sentence head does. An upset cue is shown only when the model reads the customer as
+upset, so the head names what upsets them and never makes a calm customer upset by itself."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.coaching.analysis import Cue
+from app.coaching.context import TurnContext
+from app.coaching.frameworks import CoachingLibrary
+from app.coaching.moves import PROBE, default_cache_dir
+from app.coaching.state import ConversationState
+from app.coaching.text import split_sentences
+
+# The cues a turn shows and the coach acts on; structural ones (shouting, short answers, repeated
+# questions) have detectors of their own, and `question` / `settled` / `worry` belong to the state.
+TURN_CUES = ("complaint", "waiting", "repeat_story", "sarcasm", "churn", "escalation", "abuse")
+MIN_PRECISION = 0.75  # on support dev; a wrong cue costs more than a missed one
+UNTUNED_THRESHOLD = 0.9  # a cue with no dev turns to tune on (a tenant's own)
+REGULARISATION = 1.0
+MIN_TURNS = 20  # fewer labelled turns than this: no head for that cue
+
+# (texts, the agent turn before each or None) -> one embedding row per text (the emotion model's).
+EmbedTurns = Callable[[Sequence[str], Sequence[str | None]], np.ndarray]
+Encode = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class LabelledTurn:
+    text: str
+    previous: str | None
+    cues: frozenset[str]
+
+
+def turn_features(embedding: np.ndarray, sentence_vectors: np.ndarray) -> np.ndarray:
+    """What the head reads: the unit-length turn embedding, the mean and the max of the sentence vectors."""
+    unit = embedding / max(float(np.linalg.norm(embedding)), 1e-6)
+    return np.concatenate([unit, sentence_vectors.mean(0), sentence_vectors.max(0)]).astype(np.float32)
+
+
+def _features(turns: Sequence[LabelledTurn], embed: EmbedTurns, encode: Encode) -> np.ndarray:
+    embeddings = embed([t.text for t in turns], [t.previous for t in turns])
+    sentences = [[s.text for s in split_sentences(t.text)] or [t.text] for t in turns]
+    flat = [s for group in sentences for s in group]
+    vectors = encode(flat)
+    rows, start = [], 0
+    for turn_embedding, group in zip(embeddings, sentences, strict=True):
+        rows.append(turn_features(turn_embedding, vectors[start : start + len(group)]))
+        start += len(group)
+    return np.stack(rows)
+
+
+def _threshold(probabilities: np.ndarray, gold: np.ndarray) -> float:
+    """The threshold with the best F1 at precision >= MIN_PRECISION (1.0: never, if none reaches it)."""
+    if not gold.any():
+        return UNTUNED_THRESHOLD
+    best_f1, best = 0.0, 1.0
+    for threshold in np.arange(0.30, 0.995, 0.01):
+        chosen = probabilities >= threshold
+        if not chosen.any():
+            continue
+        precision = float(gold[chosen].mean())
+        recall = float((gold & chosen).sum() / gold.sum())
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        if precision >= MIN_PRECISION and f1 > best_f1:
+            best_f1, best = f1, float(threshold)
+    return best
+
+
+class TurnCueHead:
+    """Per cue: weights and bias of a logistic regression, and its threshold."""
+
+    def __init__(self, labels: Sequence[str], weights: np.ndarray, bias: np.ndarray, thresholds: np.ndarray) -> None:
+        self.labels = tuple(labels)
+        self.weights = weights.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        self.thresholds = thresholds.astype(np.float32)
+
+    @classmethod
+    def train(
+        cls, train: Sequence[LabelledTurn], dev: Sequence[LabelledTurn], embed: EmbedTurns, encode: Encode
+    ) -> TurnCueHead:
+        from sklearn.linear_model import LogisticRegression
+
+        labels = [c for c in TURN_CUES if sum(c in t.cues for t in train) >= MIN_TURNS]
+        x = _features(train, embed, encode)
+        x_dev = _features(dev, embed, encode) if dev else np.zeros((0, x.shape[1]), np.float32)
+        weights, bias, thresholds = [], [], []
+        for label in labels:
+            gold = np.array([label in t.cues for t in train])
+            model = LogisticRegression(C=REGULARISATION, max_iter=3000, class_weight="balanced").fit(x, gold)
+            weights.append(model.coef_[0])
+            bias.append(model.intercept_[0])
+            dev_gold = np.array([label in t.cues for t in dev], dtype=bool)
+            dev_p = model.predict_proba(x_dev)[:, 1] if len(dev) else np.zeros(0)
+            thresholds.append(_threshold(dev_p, dev_gold))
+        return cls(labels, np.array(weights), np.array(bias), np.array(thresholds))
+
+    @classmethod
+    def train_cached(
+        cls,
+        train: Sequence[LabelledTurn],
+        dev: Sequence[LabelledTurn],
+        embed: EmbedTurns,
+        encode: Encode,
+        cache_dir: Path | None = None,
+    ) -> TurnCueHead:
+        """`train`, remembered on disk under a key of the turns and both encoders (a probe's vectors)."""
+        folder = cache_dir or default_cache_dir()
+        probe = np.round(embed([PROBE], [None])[0], 3).tobytes() + np.round(encode([PROBE])[0], 4).tobytes()
+        payload = json.dumps(
+            [[(t.text, t.previous, sorted(t.cues)) for t in turns] for turns in (train, dev)]
+            + [TURN_CUES, MIN_PRECISION, REGULARISATION]
+        )
+        path = folder / f"turn-cues-{hashlib.sha256(payload.encode() + probe).hexdigest()[:24]}.npz"
+        if path.is_file():
+            try:
+                saved = np.load(path, allow_pickle=False)
+                return cls([str(x) for x in saved["labels"]], saved["weights"], saved["bias"], saved["thresholds"])
+            except (OSError, ValueError, KeyError):
+                pass  # a torn or foreign file: train again and overwrite it
+        head = cls.train(train, dev, embed, encode)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
+            np.savez(
+                partial,
+                labels=np.array(head.labels),
+                weights=head.weights,
+                bias=head.bias,
+                thresholds=head.thresholds,
+            )
+            partial.replace(path)
+        except OSError:
+            pass  # a read-only home: the head still works, it is just not remembered
+        return head
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(features @ self.weights.T + self.bias)))
+
+
+class TurnCuesDetector:
+    name = "cues_in_turn"
+    role = "customer"
+    needs = frozenset({"vectors", "emotions"})
+
+    def __init__(self, library: CoachingLibrary, head: TurnCueHead) -> None:
+        self.definitions = library.cue_definitions
+        self.head = head
+
+    def run(self, context: TurnContext, state: ConversationState) -> list[Cue]:
+        prediction = context.prediction
+        if prediction is None or len(context.vectors) == 0 or not self.head.labels:
+            return []
+        seen = context.cue_kinds()
+        probabilities = self.head.probabilities(turn_features(prediction.embedding, context.vectors)[None, :])[0]
+        found: list[Cue] = []
+        for j, kind in enumerate(self.head.labels):
+            cue = self.definitions.get(kind)
+            if cue is None or kind in seen or probabilities[j] < self.head.thresholds[j]:
+                continue
+            if cue.upset and not prediction.upset.upset:
+                continue  # names what upsets them; never makes a calm customer upset by itself
+            # The evidence: the sentence that reads most like the cue on its own.
+            per_sentence = [
+                turn_features(prediction.embedding, context.vectors[i : i + 1]) for i in range(len(context.vectors))
+            ]
+            i = int(np.argmax(self.head.probabilities(np.stack(per_sentence))[:, j]))
+            reason = f"{cue.reason} (by meaning, the whole turn, {probabilities[j]:.2f})"
+            found.append(Cue(kind=kind, span=context.sentences[i], reason=reason, severity=cue.severity))
+        return found
+
+
+def support_chat_turns(split: str) -> list[LabelledTurn]:
+    from models.support_data import read_support_turns
+
+    return [LabelledTurn(t.text, t.previous, frozenset(t.cues)) for t in read_support_turns(split=split)]
+
+
+def example_turns(examples: Mapping[str, Sequence[str]]) -> list[LabelledTurn]:
+    """The library's cue examples as one-sentence turns with no agent turn before them."""
+    return [
+        LabelledTurn(text, None, frozenset() if kind == "none" else frozenset({kind}))
+        for kind, texts in examples.items()
+        for text in texts
+    ]
