@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from app.coaching.context import TurnContext
+from app.coaching.detectors.cues_in_turn import read_from_whole_turn
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.state import ConversationState
 from app.coaching.text import (
@@ -50,7 +51,9 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
     ("company", "external", "customer" or "unknown"): no apology is owed for a storm."""
     ledger, turn = state.ledger, context.index
     assert context.state is not None
-    kinds = context.cue_kinds()
+    # Cues read from the whole turn are shown, not owed (cues_in_turn.read_from_whole_turn).
+    owing = [c for c in context.cues if not read_from_whole_turn(c)]
+    kinds = {c.kind for c in owing}
     new_cues = kinds - state.cues_seen
     upset = is_upset(context.state, context.cues, library, context.prediction)
     # A flat reply ("Gemma Rowe, 30/07/1979") keeps an upset customer upset while their feeling is still
@@ -83,7 +86,7 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
     if upset and not ledger.ever_settled("resolution"):
         ledger.owe("resolution", turn, why)
     definitions = library.cue_definitions
-    for cue in context.cues:
+    for cue in owing:
         definition = definitions.get(cue.kind)
         for owed in definition.owes if definition else ():
             if owed == "apology" and not apology_ok:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.coaching import obligations
+from app.coaching.analysis import ScoredLabel
 from app.coaching.detectors.cues_in_turn import (
     MIN_PRECISION,
     LabelledTurn,
     TurnCueHead,
     TurnCuesDetector,
     _threshold,
+    read_from_whole_turn,
     turn_features,
 )
 from app.coaching.state import ConversationState
@@ -89,3 +92,15 @@ def test_the_real_head_reads_a_complaint_spread_over_a_terse_turn(engine):
     found = [c for c in analyses[1].customer.cues if "whole turn" in c.reason]
     assert {c.kind for c in found} & {"complaint", "waiting"}
     assert "complaint" in cue_kinds(analyses[1])
+
+
+def test_a_cue_read_from_the_whole_turn_is_shown_but_opens_no_obligation():
+    detector = TurnCuesDetector(LIBRARY, _head())
+    shown = detector.run(_context("Hello. I have been waiting three weeks.", upset=True), ConversationState("c"))
+    assert shown and all(read_from_whole_turn(c) for c in shown)
+    state = ConversationState("c")
+    context = _context("Hello. I have been waiting three weeks.", upset=False)
+    context.cues = shown  # a pattern's "waiting" would owe an apology (frameworks/cues.yaml); this one owes nothing
+    context.state = ScoredLabel(label="neutral", scores={"neutral": 0.9})
+    obligations.customer_turn(context, state, LIBRARY, "unknown")
+    assert not state.ledger.owes("apology")
