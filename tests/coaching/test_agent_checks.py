@@ -268,3 +268,26 @@ def test_asking_why_they_want_to_cancel_once_they_said_why_is_a_repeat_ask(engin
     assert "repeat_ask" in flag_kinds(asked[1])
     first = run(engine, ("customer", "hi"), ("agent", "Can you tell me why you'd like to cancel today?"))
     assert "repeat_ask" not in flag_kinds(first[1])
+
+
+@pytest.mark.parametrize(
+    "apology",
+    ["Sorry about that.", "I'm sorry to hear that.", "I'm sorry to hear you are still experiencing issues."],
+)
+def test_a_formula_apology_before_asking_for_details_is_robotic_and_settles_no_empathy(engine, apology):
+    """The head may read "I'm sorry to hear that." as a half apology; it names nothing of theirs."""
+    turns = run(engine, ANGRY, ("agent", f"{apology} Can you please provide your card number?"))
+    assert "robotic" in flag_kinds(turns[1])
+    assert "empathize" in {s.step for s in turns[1].suggestions}  # their feeling is still owed
+
+
+def test_an_apology_that_names_what_went_wrong_is_not_a_formula(engine):
+    turns = run(
+        engine,
+        ANGRY,
+        (
+            "agent",
+            "I'm sorry we took the money twice for order 48213. Can you confirm the last four digits of the card?",
+        ),
+    )
+    assert "robotic" not in flag_kinds(turns[1])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
 from app.coaching.learn import FEELING
-from app.coaching.sincerity import NON_APOLOGY, canned, sincere_acknowledgement
+from app.coaching.sincerity import NON_APOLOGY, canned, generic_apology, sincere_acknowledgement
 from app.coaching.state import ConversationState
 from app.coaching.text import FIRST_PERSON, INSTRUCTION, names_specifics, words
 
@@ -42,7 +42,7 @@ class RoboticDetector:
         (a reference, an amount, a date); or acknowledges or apologises at length in the agent's own
         voice; or acknowledges, apologises, acts or gives a time with this customer's specifics."""
         reading, span = context.moves[i], context.sentences[i]
-        if NON_APOLOGY.search(span.text):
+        if NON_APOLOGY.search(span.text) or generic_apology(context, state, i):
             return False
         feeling = reading.makes("acknowledge_feeling", "apology")
         heartfelt = feeling or (
@@ -103,18 +103,19 @@ class RoboticDetector:
             if context.compliance[i] or state.details.personal(span.text):
                 continue
             category = context.stock_category[i] if context.stock_category else None
-            if context.moves[i].makes("apology") and context.moves[i].top() != "stock_apology":
+            generic = generic_apology(context, state, i)
+            if context.moves[i].makes("apology") and context.moves[i].top() != "stock_apology" and not generic:
                 continue  # a sincere apology near a stock one in wording is still an apology
             is_canned = canned(context, i)
             stock_line = is_canned and category in ROBOTIC_CATEGORIES
-            if len(words(span.text)) < MIN_WORDS and not stock_line:
+            if len(words(span.text)) < MIN_WORDS and not (stock_line or generic):
                 continue  # "Hi Ann!", "Sure." are routine, not a script; "I completely understand." is one
             canned_move = is_canned and context.moves[i].makes(*CANNED_MOVES)
             reading = context.moves[i]
             stock_apology = reading.top() == "stock_apology" or (
                 reading.top() == "non_apology" and reading.scores.get("non_apology", 0.0) >= SURE_NON_APOLOGY
             )
-            stock_apology = stock_apology and not reading.makes("apology")
+            stock_apology = (stock_apology and not reading.makes("apology")) or generic
             # A rule recited at an upset customer with nothing of their case is boilerplate too.
             recited = reading.top() == "refusal"
             if stock_line or canned_move or stock_apology or recited:
