@@ -291,3 +291,19 @@ def test_an_apology_that_names_what_went_wrong_is_not_a_formula(engine):
         ),
     )
     assert "robotic" not in flag_kinds(turns[1])
+
+
+@pytest.mark.parametrize(
+    "disclaimer",
+    [
+        "Our company is not responsible for the contents of lockers.",
+        "Collection slots are estimates only.",
+        "Accidental damage is not covered under the standard warranty.",
+        "We do not provide legal advice.",
+        "Address changes can't be processed over chat.",
+    ],
+)
+def test_a_disclaimer_instead_of_help_is_policy_over_people_but_not_beside_an_offer(engine, disclaimer):
+    assert "policy_over_people" in flag_kinds(run(engine, ANGRY, ("agent", disclaimer))[1])
+    offered = f"{disclaimer} What I can do is refund the second charge on order 48213 today."
+    assert "policy_over_people" not in flag_kinds(run(engine, ANGRY, ("agent", offered))[1])
