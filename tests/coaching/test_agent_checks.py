@@ -307,3 +307,13 @@ def test_a_disclaimer_instead_of_help_is_policy_over_people_but_not_beside_an_of
     assert "policy_over_people" in flag_kinds(run(engine, ANGRY, ("agent", disclaimer))[1])
     offered = f"{disclaimer} What I can do is refund the second charge on order 48213 today."
     assert "policy_over_people" not in flag_kinds(run(engine, ANGRY, ("agent", offered))[1])
+
+
+def test_an_acronym_explained_in_the_same_breath_or_a_file_type_is_not_jargon(engine):
+    asked = ("customer", "Why is the repair taking so long?")
+    explained = run(engine, asked, ("agent", "The BB is the bottom bracket, the part the pedals turn on."))[1]
+    assert "jargon" not in flag_kinds(explained)
+    files = run(engine, asked, ("agent", "Please upload it as a PDF, DOC or DOCX under 5MB."))[1]
+    assert "jargon" not in flag_kinds(files)
+    bare = run(engine, asked, ("agent", "The BB needs replacing before we can ship it."))[1]
+    assert "jargon" in flag_kinds(bare)

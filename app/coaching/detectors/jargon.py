@@ -13,6 +13,10 @@ from app.coaching.text import blank_placeholders
 
 # Letters only, 2-5 capitals, optionally a plural "s" (an order code has digits: "BW212" is not jargon).
 _ACRONYM = re.compile(r"(?<![\w#<\[{-])([A-Z]{2,5})s?(?![\w#>\]}-])")
+# Said and explained in one breath: "The BB is the bottom bracket, the part ...", "MPF (maximum fare)".
+_EXPLAINED = re.compile(
+    r"\s*(\(|is the\b|is an?\b|means\b|stands for\b|, (the|a|an|which|i\.e\.)\b|[-\u2013\u2014:] (the|a|an)\b)", re.I
+)
 
 
 class JargonDetector:
@@ -37,6 +41,8 @@ class JargonDetector:
         for match in _ACRONYM.finditer(text):
             acronym = match.group(1)
             if acronym in self.plain or re.search(rf"\b{acronym}\b", customer) or _all_capitals(text):
+                continue
+            if _EXPLAINED.match(text, match.end()):
                 continue
             return [_flag(match, f"Spell out {acronym} or say what it means for them.")]
         return []
