@@ -254,7 +254,7 @@ GENERIC_SUPPORT_WORDS = frozenset(
 ID_KINDS = (
     "order|ticket|case|invoice|booking|reservation|account|ref(?:erence)?|plan|policy|claim|job|tracking|"
     "membership|member|customer|application|contract|permit|registration|parcel|consignment|ride|trip|"
-    "journey|transaction|payment|installation|shipment|return|subscription"
+    "journey|transaction|payment|installation|shipment|return|subscription|serial|card|unit|device|meter"
 )
 # The reference itself holds a digit or is a code in capitals: "order didn't" or "my order arrived" name none.
 _ORDER = re.compile(

@@ -317,3 +317,26 @@ def test_an_acronym_explained_in_the_same_breath_or_a_file_type_is_not_jargon(en
     assert "jargon" not in flag_kinds(files)
     bare = run(engine, asked, ("agent", "The BB needs replacing before we can ship it."))[1]
     assert "jargon" in flag_kinds(bare)
+
+
+@pytest.mark.parametrize(
+    ("customer", "ask"),
+    [
+        (
+            "£20 came out of my account yesterday and my card still shows £0.40!",
+            "Can you please provide your card number and the amount of the top-up?",
+        ),
+        (
+            "my camera (serial HC2-88213) stopped recording after your update, furious",
+            "Can you provide the serial number?",
+        ),
+        ("card 6330 5521 9048 was charged twice, this is a joke", "Can you please provide your card number?"),
+    ],
+)
+def test_asking_again_for_an_amount_a_serial_or_a_card_they_gave_is_a_repeat_ask(engine, customer, ask):
+    assert "repeat_ask" in flag_kinds(run(engine, ("customer", customer), ("agent", ask))[1])
+
+
+def test_asking_for_an_amount_they_never_gave_is_no_repeat_ask(engine):
+    turns = run(engine, ("customer", "my top-up never arrived on the card"), ("agent", "Can you confirm the amount?"))
+    assert "repeat_ask" not in flag_kinds(turns[1])

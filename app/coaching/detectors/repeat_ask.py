@@ -20,6 +20,7 @@ ASKS_FOR = {
     "addresses": re.compile(r"\b(address|postcode|post code|zip ?code)\b", re.I),
     "models": re.compile(r"\b(make|model|serial number)\b", re.I),
     "attachments": re.compile(r"\b(photos?|pictures?|pics?|screenshots?|images?|videos?|receipts?)\b", re.I),
+    "money": re.compile(r"\b(the amount|what amount|how much (was|did|were|you)|the (exact )?sum)\b", re.I),
 }
 # A reference of a kind the customer named ("account 55120-B", "tracking SP449..."), asked for again.
 ASKED_ID_KIND = re.compile(rf"\b({ID_KINDS})( number| no| id| #| reference)?\b", re.I)
@@ -40,7 +41,12 @@ BETTER_MOVE = "Use what they already gave you; confirm it instead of asking agai
 # "What's her name and address?" asks about someone else (a neighbour to add), not again about them.
 SOMEONE_ELSE = re.compile(r"\b(her|his|their|them|him)\b", re.I)
 ABOUT_A_PERSON = frozenset({"addresses", "emails", "phones", "dates"})
-SLOT_NAMES = {"models": "make and model", "attachments": "photos or documents", "addresses": "address"}
+SLOT_NAMES = {
+    "models": "make and model",
+    "attachments": "photos or documents",
+    "addresses": "address",
+    "money": "amount",
+}
 
 
 class RepeatAskDetector:
