@@ -340,3 +340,20 @@ def test_asking_again_for_an_amount_a_serial_or_a_card_they_gave_is_a_repeat_ask
 def test_asking_for_an_amount_they_never_gave_is_no_repeat_ask(engine):
     turns = run(engine, ("customer", "my top-up never arrived on the card"), ("agent", "Can you confirm the amount?"))
     assert "repeat_ask" not in flag_kinds(turns[1])
+
+
+def test_a_rule_beside_what_the_agent_found_in_their_case_is_not_recited_at_them(engine):
+    recited = run(
+        engine, ANGRY, ("agent", "Payments cannot be resent on the same day once the daily cut-off has passed.")
+    )
+    assert "robotic" in flag_kinds(recited[1])
+    explained = run(
+        engine,
+        ANGRY,
+        (
+            "agent",
+            "I can see the payment file we sent on your behalf was rejected, so nothing left your account. "
+            "Payments cannot be resent on the same day once the daily cut-off has passed.",
+        ),
+    )
+    assert "robotic" not in flag_kinds(explained[1])

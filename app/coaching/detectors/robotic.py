@@ -4,6 +4,8 @@ order, product, amount, date, what went wrong), not merely a word they also used
 
 from __future__ import annotations
 
+import re
+
 from app.coaching.analysis import AgentFlag
 from app.coaching.context import TurnContext
 from app.coaching.learn import FEELING
@@ -27,6 +29,15 @@ PASTED_BETTER_MOVE = "Acknowledge what happened to them first, then say what you
 # Moves that, said with this customer's specifics, show the turn deals with their case (acknowledged,
 # apologised for, acted on, given a time): a stock thanks or sign-off beside them is routine, not robotic.
 ADDRESSES_THEIR_CASE = ("acknowledge_feeling", "apology", "action", "timeline")
+# The agent reports what they found in this customer's case ("I can see the case is still with the
+# underwriter", "the payment file we sent on your behalf was rejected", "your booking has been moved"):
+# a rule beside it explains their case, it is not recited at them.
+FINDING = re.compile(
+    r"\b(I can see|I('ve| have) (checked|looked|found|confirmed)|I see (that|your)|on your behalf|"
+    r"your (account|order|booking|case|card|claim|parcel|payment|application|file|bill|unit|ride|trip|reservation|"
+    r"subscription|policy|refund|repair|device|ticket) (has|had|was|were|is|shows|showed)\b)",
+    re.I,
+)
 
 
 class RoboticDetector:
@@ -53,7 +64,7 @@ class RoboticDetector:
         )
         if canned(context, i):
             return False
-        if names_specifics(span.text):
+        if names_specifics(span.text) or FINDING.search(span.text):
             return True  # whatever it does, it speaks of this case ("On 14 March your car was full at 21:52")
         if reading.top() not in ADDRESSES_THEIR_CASE and not heartfelt:
             return False
