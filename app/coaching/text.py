@@ -325,6 +325,18 @@ INSTRUCTION = re.compile(
     r"|\w\s*>\s*\w",  # a menu path: "My Account > Orders"
     re.I,
 )
+# The agent's own doing, not a task for the customer: "so I can check the balance", "I will call the host",
+# "this needs to go to our team".
+_AGENT_DOES = re.compile(
+    r"\b(I|I'?ll|I will|I can|I'?m going to|I am going to|let me|we'?ll|we will|we can|needs to|has to|will)\s+"
+    r"(\w+\s+){0,2}$",
+    re.I,
+)
+
+
+def instructs(text: str) -> bool:
+    """`text` gives the customer a task (steps, a self-service path, someone to contact), not the agent's own."""
+    return any(not _AGENT_DOES.search(text[: m.start()]) for m in INSTRUCTION.finditer(text))
 
 # The agent speaking for themselves ("I've refunded", "let me", "we've moved"): a sentence that acts on
 # this case, where "Refunds are reviewed within 3-5 business days" describes how things go for anyone.

@@ -357,3 +357,20 @@ def test_a_rule_beside_what_the_agent_found_in_their_case_is_not_recited_at_them
         ),
     )
     assert "robotic" not in flag_kinds(explained[1])
+
+
+@pytest.mark.parametrize(
+    "own_doing",
+    [
+        "Can you please provide the card number so I can check the balance?",
+        "This needs to go to our billing team, I will transfer you now.",
+        "I will call the courier again first thing tomorrow.",
+    ],
+)
+def test_the_agent_saying_what_they_will_do_is_no_solution_before_empathy(engine, own_doing):
+    assert "solution_before_empathy" not in flag_kinds(run(engine, ANGRY, ("agent", own_doing))[1])
+
+
+def test_steps_for_the_customer_before_any_acknowledgement_are_solution_before_empathy(engine):
+    steps = run(engine, ANGRY, ("agent", "Please log out, clear the cache and try the payment again."))[1]
+    assert "solution_before_empathy" in flag_kinds(steps)

@@ -8,7 +8,7 @@ from app.coaching.context import TurnContext
 from app.coaching.learn import FEELING
 from app.coaching.sincerity import sincere_acknowledgement
 from app.coaching.state import ConversationState
-from app.coaching.text import INSTRUCTION
+from app.coaching.text import instructs
 
 
 class SolutionBeforeEmpathyDetector:
@@ -30,7 +30,7 @@ class SolutionBeforeEmpathyDetector:
         if not state.upset or not state.ledger.owes("empathy") or self._acknowledged(context, state):
             return []
         for span in context.sentences:
-            if INSTRUCTION.search(span.text):
+            if instructs(span.text):
                 feeling = FEELING.get(state.last_customer.state.label, "upset") if state.last_customer else "upset"
                 return [
                     AgentFlag(
