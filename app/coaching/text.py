@@ -338,6 +338,7 @@ def instructs(text: str) -> bool:
     """`text` gives the customer a task (steps, a self-service path, someone to contact), not the agent's own."""
     return any(not _AGENT_DOES.search(text[: m.start()]) for m in INSTRUCTION.finditer(text))
 
+
 # The agent speaking for themselves ("I've refunded", "let me", "we've moved"): a sentence that acts on
 # this case, where "Refunds are reviewed within 3-5 business days" describes how things go for anyone.
 FIRST_PERSON = re.compile(r"\b(i|i'?ve|i'?ll|i'?m|i'?d|me|my|let me|we'?ve)\b", re.I)
