@@ -117,7 +117,7 @@ def test_an_upset_turn_owes_empathy_apology_and_a_resolution_and_moves_settle_th
     _customer(state, "You charged me twice for order 4471.", "anger")
     assert {"empathy", "apology", "resolution"} <= set(state.ledger.open)
     cards = policy.cards(state, LIBRARY, set())
-    assert [c.step for c in cards] == ["empathize", "apologize"]  # at most two, most urgent first
+    assert [c.step for c in cards] == ["empathize"]  # one card, the most urgent (apologize waits behind it)
     agent = fake_context(
         state, "agent", "I'm so sorry we charged you twice. I've refunded it.", [("apology",), ("action",)]
     )
@@ -137,6 +137,14 @@ def test_no_apology_is_owed_for_what_the_company_did_not_cause():
     context.state = ScoredLabel(label="anger", scores={"anger": 0.9})
     obligations.customer_turn(context, state, LIBRARY, fault="external")
     assert state.ledger.owes("empathy") and not state.ledger.owes("apology")
+
+
+def test_the_next_card_comes_up_once_the_first_move_is_made():
+    state = ConversationState("c")
+    _customer(state, "You charged me twice for order 4471.", "anger")
+    agent = fake_context(state, "agent", "That must be maddening, I completely get it.", [("acknowledge_feeling",)])
+    obligations.agent_turn(agent, state)
+    assert [c.step for c in policy.cards(state, LIBRARY, set())] == ["apologize"]
 
 
 def test_a_satisfied_customer_settles_everything_and_a_plain_question_is_no_card():
