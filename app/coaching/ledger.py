@@ -54,6 +54,10 @@ class Ledger:
         self.settled[kind] = turn
         return self.open.pop(kind, None) is not None
 
+    def drop(self, kind: Obligation) -> None:
+        """Close `kind` without it counting as given: a feeling that passed was not acknowledged."""
+        self.open.pop(kind, None)
+
     def settle_all(self, turn: int) -> None:
         for kind in list(self.open):
             self.settle(kind, turn)  # type: ignore[arg-type]

@@ -69,7 +69,7 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
         ledger.settle_all(turn)
     elif not state.upset:  # calm again: acknowledging a feeling that has passed would ring false
         for kind in ("empathy", "apology", "boundary", "listen"):
-            ledger.settle(kind, turn)
+            ledger.drop(kind)  # not settled: an upset later is still owed its first acknowledgement
     if "abuse" not in kinds:
         ledger.settle("boundary", turn)  # calmer now: no boundary to set
     why = _why(context, library)
@@ -104,11 +104,11 @@ def agent_turn(context: TurnContext, state: ConversationState) -> None:
     ledger, turn = state.ledger, context.index
     acknowledged_before = ledger.ever_settled("empathy")  # in an earlier turn, not by this one
     # A robotic line delivers nothing, nor does a rule hidden behind (a refusal resolves nothing).
-    hollow = {f.span.start for f in context.flags if f.kind in {"robotic", "policy_over_people"}}
+    hollow = [(f.span.start, f.span.end) for f in context.flags if f.kind in {"robotic", "policy_over_people"}]
     delivered: set[str] = set()
     announced: set[str] = set()  # what a status update to everyone says: "Next update by 6pm" is its time
     for reading, span, disclosure in zip(context.moves, context.sentences, context.compliance, strict=True):
-        if disclosure or span.start in hollow:
+        if disclosure or any(start <= span.start < end for start, end in hollow):
             continue
         moves = set(reading.moves)
         announced |= moves

@@ -374,3 +374,18 @@ def test_the_agent_saying_what_they_will_do_is_no_solution_before_empathy(engine
 def test_steps_for_the_customer_before_any_acknowledgement_are_solution_before_empathy(engine):
     steps = run(engine, ANGRY, ("agent", "Please log out, clear the cache and try the payment again."))[1]
     assert "solution_before_empathy" in flag_kinds(steps)
+
+
+def test_pasted_steps_as_the_whole_answer_settle_nothing(engine):
+    turns = run(
+        engine,
+        ("customer", "my CV wont upload and the job closes at midnight, ive been out of work 4 months, please"),
+        (
+            "agent",
+            "Please ensure your CV is in PDF format and under 5MB. Clear your browser cache and try again. "
+            "If the issue persists, try a different browser.",
+        ),
+    )
+    pasted = next(f for f in turns[1].agent.flags if f.kind == "robotic")
+    assert pasted.span.text.endswith("try a different browser.")  # the whole pasted answer is the evidence
+    assert "empathize" in {s.step for s in turns[1].suggestions}

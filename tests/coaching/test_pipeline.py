@@ -421,3 +421,15 @@ def test_what_the_agent_does_beside_a_rule_counts_whatever_the_move_head_reads()
     assert not stated.offers(0)
     refused = fake_context(state, "agent", f"{rule} I've never been able to change that.", [("refusal",), ()])
     assert not refused.offers(0)
+
+
+def test_a_feeling_that_passed_is_dropped_not_counted_as_acknowledged():
+    """A calm first question, then an upset turn: the agent never acknowledged anything, so steps beside
+    no acknowledgement settle no empathy (a calm turn used to mark it given)."""
+    state = ConversationState("c")
+    _customer(state, "Do employers see when I viewed their ad?", "neutral")
+    _customer(state, "My CV won't upload and the job closes at midnight, I really need this.", "anxiety")
+    assert not state.ledger.ever_settled("empathy")
+    agent = fake_context(state, "agent", "I've checked the upload service for your account.", [("action",)])
+    obligations.agent_turn(agent, state)
+    assert state.ledger.owes("empathy")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from app.coaching.analysis import AgentFlag
+from app.coaching.analysis import AgentFlag, Span
 from app.coaching.context import TurnContext
 from app.coaching.learn import FEELING
 from app.coaching.sincerity import NON_APOLOGY, canned, generic_apology, sincere_acknowledgement
@@ -104,7 +104,12 @@ class RoboticDetector:
             return [
                 AgentFlag(
                     kind="robotic",
-                    span=context.sentences[pasted],
+                    # From the first pasted line to the end: the whole answer is boilerplate and delivers nothing.
+                    span=Span(
+                        start=context.sentences[pasted].start,
+                        end=context.sentences[-1].end,
+                        text=context.text[context.sentences[pasted].start : context.sentences[-1].end],
+                    ),
                     reason=f"boilerplate as the whole answer to a customer who is {feeling}, nothing about their case",
                     better_move=PASTED_BETTER_MOVE,
                 )
