@@ -389,3 +389,10 @@ def test_pasted_steps_as_the_whole_answer_settle_nothing(engine):
     pasted = next(f for f in turns[1].agent.flags if f.kind == "robotic")
     assert pasted.span.text.endswith("try a different browser.")  # the whole pasted answer is the evidence
     assert "empathize" in {s.step for s in turns[1].suggestions}
+
+
+def test_the_scripts_opener_to_a_customer_who_has_told_their_story_is_robotic(engine):
+    opener = ("agent", "Hi, you're through to Finance. How can I help you today?")
+    assert "robotic" in flag_kinds(run(engine, ANGRY, opener)[1])
+    first = run(engine, ("agent", "Hi, you're through to Finance. How can I help you today?"))[0]
+    assert "robotic" not in flag_kinds(first)  # the same words opening a chat are just a greeting

@@ -25,6 +25,9 @@ OWN_WORDS = 8  # an acknowledgement this long, not canned, is the agent's own (a
 CANNED_MOVES = frozenset({"closing", "acknowledge_feeling", "hold"})
 SURE_NON_APOLOGY = 0.6  # "Sorry, I should have been clearer" is an apology the head may half-read as one
 ROBOTIC_CATEGORIES = frozenset({"stock_apology", "stock_empathy", "stock_thanks", "closing"})
+# The script's opening question to a customer who has already told their story (after a transfer, or to
+# an upset first message): "Hi, you're through to Finance. How can I help you today?"
+HOW_CAN_I_HELP = re.compile(r"\b(how (can|may) I (help|assist)|what can I (do|help) (for|with))\b", re.I)
 PASTED_BETTER_MOVE = "Acknowledge what happened to them first, then say what you'll do about it, in your own words."
 # Moves that, said with this customer's specifics, show the turn deals with their case (acknowledged,
 # apologised for, acted on, given a time): a stock thanks or sign-off beside them is routine, not robotic.
@@ -134,8 +137,17 @@ class RoboticDetector:
             stock_apology = (stock_apology and not reading.makes("apology")) or generic
             # A rule recited at an upset customer with nothing of their case is boilerplate too.
             recited = reading.top() == "refusal"
-            if stock_line or canned_move or stock_apology or recited:
-                what = (category if stock_line else "policy recital" if recited else reading.top()).replace("_", " ")
+            opener = bool(HOW_CAN_I_HELP.search(span.text)) and state.details.explained
+            if stock_line or canned_move or stock_apology or recited or opener:
+                what = (
+                    category
+                    if stock_line
+                    else "policy recital"
+                    if recited
+                    else "a scripted opener"
+                    if opener
+                    else reading.top()
+                ).replace("_", " ")
                 flags.append(
                     AgentFlag(
                         kind="robotic",
