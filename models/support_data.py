@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from models.labels import CUSTOMER_STATES
 
 SUPPORT_CHATS = Path(__file__).resolve().parent / "support_chats"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 
 State = Literal["neutral", "satisfied", "confusion", "disappointment", "frustration", "anger", "anxiety"]
 CueName = Literal[
@@ -93,7 +95,7 @@ class LabelledTurn:
 
 def read_chat_file(path: Path) -> ChatFile:
     try:
-        return ChatFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return ChatFile.model_validate(yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER))
     except Exception as exc:  # a bad file names itself
         raise ValueError(f"{path}: {exc}") from exc
 
@@ -120,7 +122,15 @@ def read_support_turns(directory: Path = SUPPORT_CHATS, split: str | None = None
     paths = sorted(directory.glob("*.yaml"))
     if not paths:
         raise FileNotFoundError(f"no support chat files (*.yaml) in {directory}")
-    return [t for t in iter_turns(paths) if split is None or t.split == split]
+    stamped = tuple((path, path.stat().st_mtime_ns) for path in paths)
+    return [t for t in _parsed(stamped) if split is None or t.split == split]
+
+
+@lru_cache(maxsize=4)
+def _parsed(stamped: tuple[tuple[Path, int], ...]) -> tuple[LabelledTurn, ...]:
+    """The turns of these files as they are now (a coach build reads the train and dev splits for two cue
+    heads: 2.5 s of YAML each time before; an edited file has a new stamp and is read again)."""
+    return tuple(iter_turns(path for path, _ in stamped))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,6 +39,8 @@ class TurnContext:
     compliance: list[bool] = field(default_factory=list)  # agent turns: a required disclosure
     # Filled as the pipeline runs:
     cues: list[Cue] = field(default_factory=list)
+    # Of those, the ones shown to the agent that owe nothing (a detector with `opens_obligations = False`).
+    shown_only: list[Cue] = field(default_factory=list)
     flags: list[AgentFlag] = field(default_factory=list)
     templated: list[TemplatedScore] = field(default_factory=list)
     stock_category: list[str | None] = field(default_factory=list)  # each sentence's nearest stock phrase's
@@ -75,6 +77,10 @@ class TurnContext:
             )
             for i, (span, reading, disclosure) in enumerate(readings)
         )
+
+    def owing_cues(self) -> list[Cue]:
+        """The cues that open obligations: all but those only shown."""
+        return [c for c in self.cues if not any(c is shown for shown in self.shown_only)]
 
     def cue_kinds(self) -> set[str]:
         return {c.kind for c in self.cues}

@@ -160,6 +160,8 @@ class CoachingEngine:
             if detector.role == turn.role:
                 for found in detector.run(context, state):
                     _collect(context, found)
+                    if isinstance(found, Cue) and not getattr(detector, "opens_obligations", True):
+                        context.shown_only.append(found)
         customer = agent = None
         if turn.role == "customer":
             customer = self._after_customer(context, state)

@@ -30,6 +30,28 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "coachline"
 
 
+def load_arrays(path: Path, names: Sequence[str]) -> dict[str, np.ndarray] | None:
+    """A remembered head's arrays, or None when it is not there (or torn, or foreign: train again)."""
+    if not path.is_file():
+        return None
+    try:
+        saved = np.load(path, allow_pickle=False)
+        return {name: saved[name] for name in names}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def save_arrays(path: Path, **arrays: np.ndarray) -> None:
+    """Remember a trained head; a read-only home leaves it working, just not remembered."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(partial, **arrays)
+        partial.replace(path)  # atomic: a concurrent reader sees the old file or the whole new one
+    except OSError:
+        pass
+
+
 @dataclass(frozen=True)
 class MoveReading:
     """The moves one sentence makes (most likely first; never "other") and every probability."""
@@ -93,25 +115,15 @@ class SentenceClassifier:
         sentence's vector): a service or test run that starts again with the same data loads the
         head in milliseconds instead of encoding and fitting ~1,000 sentences. A tenant's new
         examples change the key, so they are always trained on."""
-        folder = cache_dir or default_cache_dir()
         probe = np.round(encode([PROBE])[0], 4).tobytes()
         payload = json.dumps({"examples": examples, "negative": negative, "C": REGULARISATION}, sort_keys=True)
         key = hashlib.sha256(payload.encode() + probe).hexdigest()[:24]
-        path = folder / f"head-{key}.npz"
-        if path.is_file():
-            try:
-                saved = np.load(path, allow_pickle=False)
-                return cls([str(x) for x in saved["labels"]], saved["weights"], saved["bias"], negative)
-            except (OSError, ValueError, KeyError):
-                pass  # a torn or foreign file: train again and overwrite it
+        path = (cache_dir or default_cache_dir()) / f"head-{key}.npz"
+        saved = load_arrays(path, ("labels", "weights", "bias"))
+        if saved is not None:
+            return cls([str(x) for x in saved["labels"]], saved["weights"], saved["bias"], negative)
         head = cls.train(examples, encode, negative=negative)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
-            np.savez(partial, labels=np.array(head.labels), weights=head.weights, bias=head.bias)
-            partial.replace(path)  # atomic: a concurrent reader sees the old file or the whole new one
-        except OSError:
-            pass  # a read-only home: the head still works, it is just not remembered
+        save_arrays(path, labels=np.array(head.labels), weights=head.weights, bias=head.bias)
         return head
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from app.coaching.context import TurnContext
-from app.coaching.detectors.cues_in_turn import read_from_whole_turn
 from app.coaching.frameworks import CoachingLibrary
 from app.coaching.state import ConversationState
 from app.coaching.text import (
@@ -51,8 +50,7 @@ def customer_turn(context: TurnContext, state: ConversationState, library: Coach
     ("company", "external", "customer" or "unknown"): no apology is owed for a storm."""
     ledger, turn = state.ledger, context.index
     assert context.state is not None
-    # Cues read from the whole turn are shown, not owed (cues_in_turn.read_from_whole_turn).
-    owing = [c for c in context.cues if not read_from_whole_turn(c)]
+    owing = context.owing_cues()  # cues only shown (the whole-turn head's) owe nothing
     kinds = {c.kind for c in owing}
     new_cues = kinds - state.cues_seen
     upset = is_upset(context.state, context.cues, library, context.prediction)

@@ -22,6 +22,9 @@ Need = Literal["vectors", "emotions", "moves"]
 
 @runtime_checkable
 class Detector(Protocol):
+    """A detector may also set `opens_obligations = False`: its cues are shown to the agent, but the
+    ledger owes nothing for them (the engine lists them in `TurnContext.shown_only`)."""
+
     name: str
     role: Role
     needs: frozenset[Need]

@@ -9,14 +9,13 @@ Why a second head beside the sentence one (`cues_by_meaning`): a complaint is of
 turn ("returned the car on the 3rd. deposit still on my card. its the 16th") and reads as one only
 with the agent's question before it; on the coaching halves this head finds 1.5-2x the complaints
 and waits the sentence head does. Its cues are shown but open no obligation
-(`read_from_whole_turn`). An upset cue is shown only when the model reads the customer as upset, so
+(`opens_obligations`). An upset cue is shown only when the model reads the customer as upset, so
 the head names what upsets them and never makes a calm customer upset by itself."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 from app.coaching.analysis import Cue
 from app.coaching.context import TurnContext
 from app.coaching.frameworks import CoachingLibrary
-from app.coaching.moves import PROBE, default_cache_dir
+from app.coaching.moves import PROBE, default_cache_dir, load_arrays, save_arrays
 from app.coaching.state import ConversationState
 from app.coaching.text import split_sentences
 
@@ -36,7 +35,6 @@ TURN_CUES = ("complaint", "waiting", "repeat_story", "sarcasm", "churn", "escala
 MIN_PRECISION = 0.75  # on support dev; a wrong cue costs more than a missed one
 UNTUNED_THRESHOLD = 0.9  # a cue with no dev turns to tune on (a tenant's own)
 REGULARISATION = 1.0
-WHOLE_TURN = "by meaning, the whole turn"  # in the reason of every cue this head shows
 MIN_TURNS = 20  # fewer labelled turns than this: no head for that cue
 
 # (texts, the agent turn before each or None) -> one embedding row per text (the emotion model's).
@@ -125,33 +123,20 @@ class TurnCueHead:
         cache_dir: Path | None = None,
     ) -> TurnCueHead:
         """`train`, remembered on disk under a key of the turns and both encoders (a probe's vectors)."""
-        folder = cache_dir or default_cache_dir()
         probe = np.round(embed([PROBE], [None])[0], 3).tobytes() + np.round(encode([PROBE])[0], 4).tobytes()
         payload = json.dumps(
             [[(t.text, t.previous, sorted(t.cues)) for t in turns] for turns in (train, dev)]
             + [TURN_CUES, MIN_PRECISION, REGULARISATION]
         )
-        path = folder / f"turn-cues-{hashlib.sha256(payload.encode() + probe).hexdigest()[:24]}.npz"
-        if path.is_file():
-            try:
-                saved = np.load(path, allow_pickle=False)
-                return cls([str(x) for x in saved["labels"]], saved["weights"], saved["bias"], saved["thresholds"])
-            except (OSError, ValueError, KeyError):
-                pass  # a torn or foreign file: train again and overwrite it
+        key = hashlib.sha256(payload.encode() + probe).hexdigest()[:24]
+        path = (cache_dir or default_cache_dir()) / f"turn-cues-{key}.npz"
+        saved = load_arrays(path, ("labels", "weights", "bias", "thresholds"))
+        if saved is not None:
+            return cls([str(x) for x in saved["labels"]], saved["weights"], saved["bias"], saved["thresholds"])
         head = cls.train(train, dev, embed, encode)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
-            np.savez(
-                partial,
-                labels=np.array(head.labels),
-                weights=head.weights,
-                bias=head.bias,
-                thresholds=head.thresholds,
-            )
-            partial.replace(path)
-        except OSError:
-            pass  # a read-only home: the head still works, it is just not remembered
+        save_arrays(
+            path, labels=np.array(head.labels), weights=head.weights, bias=head.bias, thresholds=head.thresholds
+        )
         return head
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
@@ -162,6 +147,10 @@ class TurnCuesDetector:
     name = "cues_in_turn"
     role = "customer"
     needs = frozenset({"vectors", "emotions"})
+    # Shown to the agent, but owing nothing: at precision 0.75 the head is sure enough to name a cue, not
+    # to put a card up (on the fifth held-back half its cues opening obligations moved the wrong step
+    # shown from 0.12 to 0.19).
+    opens_obligations = False
 
     def __init__(self, library: CoachingLibrary, head: TurnCueHead) -> None:
         self.definitions = library.cue_definitions
@@ -173,6 +162,7 @@ class TurnCuesDetector:
             return []
         seen = context.cue_kinds()
         probabilities = self.head.probabilities(turn_features(prediction.embedding, context.vectors)[None, :])[0]
+        per_sentence: np.ndarray | None = None  # each sentence read alone, for the evidence; only when a cue shows
         found: list[Cue] = []
         for j, kind in enumerate(self.head.labels):
             cue = self.definitions.get(kind)
@@ -180,21 +170,15 @@ class TurnCuesDetector:
                 continue
             if cue.upset and not prediction.upset.upset:
                 continue  # names what upsets them; never makes a calm customer upset by itself
-            # The evidence: the sentence that reads most like the cue on its own.
-            per_sentence = [
-                turn_features(prediction.embedding, context.vectors[i : i + 1]) for i in range(len(context.vectors))
-            ]
-            i = int(np.argmax(self.head.probabilities(np.stack(per_sentence))[:, j]))
-            reason = f"{cue.reason} ({WHOLE_TURN}, {probabilities[j]:.2f})"
+            if per_sentence is None:
+                alone = [
+                    turn_features(prediction.embedding, context.vectors[i : i + 1]) for i in range(len(context.vectors))
+                ]
+                per_sentence = self.head.probabilities(np.stack(alone))
+            i = int(np.argmax(per_sentence[:, j]))  # the sentence that reads most like the cue on its own
+            reason = f"{cue.reason} (by meaning, the whole turn, {probabilities[j]:.2f})"
             found.append(Cue(kind=kind, span=context.sentences[i], reason=reason, severity=cue.severity))
         return found
-
-
-def read_from_whole_turn(cue: Cue) -> bool:
-    """Shown to the agent, but owes nothing: at precision 0.75 the head is sure enough to name a
-    cue, not to put a card up (on the fifth held-back half its cues opening obligations moved the
-    wrong step shown from 0.12 to 0.19)."""
-    return WHOLE_TURN in cue.reason
 
 
 def support_chat_turns(split: str) -> list[LabelledTurn]:

@@ -139,15 +139,15 @@ class RoboticDetector:
             recited = reading.top() == "refusal"
             opener = bool(HOW_CAN_I_HELP.search(span.text)) and state.details.explained
             if stock_line or canned_move or stock_apology or recited or opener:
-                what = (
-                    category
-                    if stock_line
-                    else "policy recital"
-                    if recited
-                    else "a scripted opener"
-                    if opener
-                    else reading.top()
-                ).replace("_", " ")
+                if stock_line:
+                    what = category or ""
+                elif recited:
+                    what = "policy recital"
+                elif opener:
+                    what = "a scripted opener"
+                else:
+                    what = reading.top()
+                what = what.replace("_", " ")
                 flags.append(
                     AgentFlag(
                         kind="robotic",
