@@ -96,7 +96,8 @@ class Watched:
         assert not self.outside, f"requests that left the host: {self.outside}"
 
     def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        # Finished animations: a card caught mid fade-in reads as greyed out.
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, animations="disabled")
 
     def close(self) -> None:
         self.context.close()
@@ -271,7 +272,7 @@ def test_a_cross_origin_embed_works_once_the_tenant_allows_its_origin(browser, s
         page.get_by_test_id("coachline-card").first.wait_for(state="visible", timeout=20_000)
         page.get_by_label("Agent reply").fill(ROBOTIC)  # the draft check is a cross-origin POST (preflighted)
         page.get_by_test_id("coachline-draft-flag").first.wait_for(state="visible", timeout=10_000)
-        page.screenshot(path=str(ARTIFACTS / "cross-origin-embed.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "cross-origin-embed.png"), full_page=True, animations="disabled")
         assert not errors, errors
     finally:
         context.close()
