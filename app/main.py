@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = make_engine(settings.database_url)
         app.state.sessions = sessionmaker(app.state.db, expire_on_commit=False)
         app.state.coach = coach = build_coach(settings)
-        app.state.redactor = Redactor(ner=settings.pii_ner)
+        app.state.redactor = Redactor(ner=settings.pii_ner, tagger=settings.pii_tagger)
         app.state.key_cache = KeyCache[ApiKey](settings.key_cache_seconds)
         app.state.tenant_cache = KeyCache[Tenant](settings.key_cache_seconds)  # browser tokens name tenants
         app.state.integration_cache = KeyCache[Integration](settings.key_cache_seconds)

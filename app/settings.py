@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field("memory://", description="`limits` storage; redis://... counts across workers")
     stream_poll_ms: float = Field(200.0, description="how often streams look for turns stored by other workers")
     default_pii_mode: Literal["off", "redact", "mask"] = "redact"
+    pii_tagger: bool = Field(
+        True,
+        description="also redact names, street lines and secrets found by the learned PII tagger "
+        "(models/coachline-pii, a few ms a turn); false: patterns only",
+    )
     pii_ner: bool = Field(
         False,
         description="also redact people's names and places (spaCy NER): off by default, since under "

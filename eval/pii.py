@@ -22,8 +22,12 @@ FIRST_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_heldout.yaml"
 # session of 2026-11-26 (its misses shaped the multilingual password words and the Korean, Turkish,
 # Colombian and Japanese street lines).
 SECOND_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_second_heldout.yaml"
-# Written that fifth session the same way, from a brief that gave no example formats; held back to its end.
+# Written that fifth session the same way, from a brief that gave no example formats; held back to its end
+# (run once then, aggregate only, and once more at the end of the seventh session, again aggregate only).
 THIRD_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_third_heldout.yaml"
+# Written in the seventh session the same way (no example formats), before the learned tagger was
+# trained; run once, at that session's end.
+FOURTH_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_fourth_heldout.yaml"
 
 
 def evaluate_pii_sets(maia: Path | None = None) -> dict:
@@ -35,6 +39,7 @@ def evaluate_pii_sets(maia: Path | None = None) -> dict:
         "first_heldout_now_developed_on": evaluate_pii(FIRST_HELDOUT),
         "second_heldout_now_developed_on": evaluate_pii(SECOND_HELDOUT),
         "third_heldout": evaluate_pii(THIRD_HELDOUT),
+        "fourth_heldout": evaluate_pii(FOURTH_HELDOUT),
     }
     if maia is not None and maia.is_file():
         figures["cost_on_maia_turns"] = redactor_cost(maia)
@@ -42,8 +47,9 @@ def evaluate_pii_sets(maia: Path | None = None) -> dict:
 
 
 def redactor_cost(maia: Path, repeats: int = 3) -> dict:
-    """The default (patterns-only) redactor over every MAIA-DQE turn: ms per turn (best of `repeats`
-    after one warm run), and how many turns its cheap filter let into Presidio."""
+    """The default redactor (patterns and the learned tagger) over every MAIA-DQE turn: ms per turn (best
+    of `repeats` after one warm run), how many turns its cheap filter let into Presidio, and how many
+    it changed."""
     from app.coaching.engine import question_before
     from app.pii.service import MAY_HOLD_PII, Redactor
     from eval.qa import read_rated_dialogues
@@ -51,8 +57,12 @@ def redactor_cost(maia: Path, repeats: int = 3) -> dict:
     conversations = [d.conversation.turns for d in read_rated_dialogues(maia)]
     pairs = [(t.text, question_before(turns, i)) for turns in conversations for i, t in enumerate(turns)]
     texts = [text for text, _ in pairs]
-    redactor = Redactor()
-    changed = [(text, stored) for text, asked in pairs if (stored := redactor(text, "redact", asked)) != text]
+    redactor = Redactor(tagger=True)
+    redactions = [(text, redactor.redact(text, "redact", asked)) for text, asked in pairs]
+    changed = [(text, r.text) for text, r in redactions if r.text != text]
+    # MAIA-DQE's own masks ("#PRS_ORG#", "#NAME#") stand for names and companies: redacting one of them
+    # is no loss; redacting anything else is a false alarm.
+    beyond_masks = [(text, r.text) for text, r in redactions if any("#" not in value for value in r.replacements)]
     runs = []
     for _ in range(repeats + 1):
         started = time.perf_counter()
@@ -64,25 +74,28 @@ def redactor_cost(maia: Path, repeats: int = 3) -> dict:
         "analysed": sum(bool(MAY_HOLD_PII.search(t)) for t in texts),
         "ms_per_turn": round(min(runs[1:]), 3),
         "turns_changed": len(changed),
-        "changed_examples": [{"text": a, "stored": b} for a, b in changed[:10]],
+        "turns_changed_beyond_its_masks": len(beyond_masks),
+        "changed_examples": [{"text": a, "stored": b} for a, b in beyond_masks[:10]],
     }
 
 
 def evaluate_pii(path: Path = DEFAULT) -> dict:
-    """Both ways the service can run: patterns only (the default) and with NER (COACHLINE_PII_NER)."""
+    """The ways the service can run: patterns and the learned tagger (the default), patterns only
+    (COACHLINE_PII_TAGGER=false), and patterns with spaCy's NER (COACHLINE_PII_NER, tagger off)."""
     data = yaml.safe_load(require_file(path, "planted PII set").read_text(encoding="utf-8"))
     return {
         "dataset": str(path),
         "method": "a planted value counts as redacted when it no longer appears in the stored text (mode redact)",
-        "patterns_only": _evaluate(data, ner=False),
-        "with_ner": _evaluate(data, ner=True),
+        "patterns_and_tagger": _evaluate(data, ner=False, tagger=True),
+        "patterns_only": _evaluate(data, ner=False, tagger=False),
+        "patterns_and_ner": _evaluate(data, ner=True, tagger=False),
     }
 
 
-def _evaluate(data: dict, *, ner: bool) -> dict:
+def _evaluate(data: dict, *, ner: bool, tagger: bool) -> dict:
     from app.pii.service import Redactor
 
-    redactor = Redactor(ner=ner)
+    redactor = Redactor(ner=ner, tagger=tagger)
     planted, caught = Counter(), Counter()
     missed: list[dict] = []
     started = time.perf_counter()

@@ -122,6 +122,19 @@ def _non_overlapping(found: list, text: str) -> list:
     return merged
 
 
+# What the learned tagger's kinds are stored as (the same names the patterns use).
+TAGGED_ENTITIES = {"name": "PERSON", "address": "STREET_ADDRESS", "credential": "CREDENTIAL"}
+TAGGED_SCORE = 0.7
+
+
+@lru_cache(maxsize=1)
+def shared_tagger():
+    """The learned PII tagger (models/pii_tagger.py), loaded once per process."""
+    from models.pii_tagger import PiiTagger
+
+    return PiiTagger()
+
+
 @lru_cache(maxsize=1)
 def _ner_pipeline():
     """spaCy's small English pipeline with only what NER needs (3x faster than all of it)."""
@@ -131,8 +144,10 @@ def _ner_pipeline():
 
 
 class Redactor:
-    def __init__(self, ner: bool = False) -> None:
-        """`ner`: also names and places (spaCy NER, several ms a turn; COACHLINE_PII_NER); off: patterns only."""
+    def __init__(self, ner: bool = False, tagger: bool = False) -> None:
+        """`ner`: also names and places (spaCy NER, several ms a turn; COACHLINE_PII_NER). `tagger`: also
+        names, street lines and secrets found by the learned tagger (COACHLINE_PII_TAGGER, on in the
+        service). Both off: patterns only."""
         from app.pii.recognizers import credential_recognizer, name_recognizer, street_recognizer
 
         _offline_tldextract()
@@ -167,6 +182,7 @@ class Redactor:
         for _, recognizer in self.gated:
             registry.add_recognizer(recognizer)
         self.ner = ner
+        self.tagger = shared_tagger() if tagger else None
         if ner:
             nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": NER_MODEL}])
             nlp_engine.nlp = {"en": _ner_pipeline()}  # not .load(): it would try to download a missing model
@@ -202,13 +218,18 @@ class Redactor:
         from app.pii.recognizers import answer_spans
 
         answers = answer_spans(asked, text)
-        if not answers and not self.ner and not MAY_HOLD_PII.search(text):
+        if not answers and not self.ner and not self.tagger and not MAY_HOLD_PII.search(text):
             return Redaction(text)
         from presidio_analyzer import RecognizerResult
         from presidio_anonymizer.entities import OperatorConfig
 
-        found = self.analyze(text)
+        found = self.analyze(text) if self.ner or answers or MAY_HOLD_PII.search(text) else []
         found += [RecognizerResult(entity, start, end, 0.8) for entity, start, end in answers]
+        if self.tagger is not None and any(c.isalnum() for c in text):
+            found += [
+                RecognizerResult(TAGGED_ENTITIES[span.kind], span.start, span.end, TAGGED_SCORE)
+                for span in self.tagger.find(text, asked)
+            ]
         # A person's name or a place holds no digit: "Order 44721" read as a name is the model's slip
         # (and a street line, which holds one, is the street recogniser's).
         found = [
