@@ -55,10 +55,10 @@ def redactor_cost(maia: Path, repeats: int = 3) -> dict:
     from eval.qa import read_rated_dialogues
 
     conversations = [d.conversation.turns for d in read_rated_dialogues(maia)]
-    pairs = [(t.text, question_before(turns, i)) for turns in conversations for i, t in enumerate(turns)]
-    texts = [text for text, _ in pairs]
+    turns = [(t.text, question_before(chat, i), t.role) for chat in conversations for i, t in enumerate(chat)]
+    texts = [text for text, _, _ in turns]
     redactor = Redactor(tagger=True)
-    redactions = [(text, redactor.redact(text, "redact", asked)) for text, asked in pairs]
+    redactions = [(text, redactor.redact(text, "redact", asked, role)) for text, asked, role in turns]
     changed = [(text, r.text) for text, r in redactions if r.text != text]
     # MAIA-DQE's own masks ("#PRS_ORG#", "#NAME#") stand for names and companies: redacting one of them
     # is no loss; redacting anything else is a false alarm.
@@ -66,8 +66,8 @@ def redactor_cost(maia: Path, repeats: int = 3) -> dict:
     runs = []
     for _ in range(repeats + 1):
         started = time.perf_counter()
-        for text in texts:
-            redactor(text, "redact")
+        for text, asked, role in turns:
+            redactor(text, "redact", asked, role)
         runs.append((time.perf_counter() - started) * 1000 / len(texts))
     return {
         "turns": len(texts),

@@ -51,7 +51,8 @@ META_FILE = "pii.json"
 KINDS = ("name", "address", "credential")
 TAGS = ("O", *(f"{edge}-{kind}" for kind in KINDS for edge in ("B", "I")))
 MAX_LENGTH = 128
-ASKED_CHARS = 200  # the end of the agent's question is what names the thing asked for
+ASKED_CHARS = 120
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Adapted: every projection inside the encoder's layers (attention and feed-forward).
 LORA_TARGETS = ("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense")
 
@@ -253,23 +254,36 @@ def _tokenizer(max_length: int = MAX_LENGTH):
     return tokenizer
 
 
+def question_part(asked: str | None) -> str | None:
+    """What of the agent's turn the tagger reads: its last question (else its last sentence), cut to
+    ASKED_CHARS from the end. That sentence names the thing asked for; the rest of a long agent turn
+    would only double the tokens the tagger runs over (and its time)."""
+    if not asked or not asked.strip():
+        return None
+    sentences = [s for s in SENTENCE_END.split(asked.strip()) if s]
+    questions = [s for s in sentences if s.rstrip().endswith("?")]
+    return (questions or sentences)[-1][-ASKED_CHARS:]
+
+
 def encode(texts: Sequence[str], asked: Sequence[str | None], max_length: int = MAX_LENGTH) -> list[Any]:
     """Tokenised (question, turn) pairs, or the turn alone when there is no question (the question cut
     to its last ASKED_CHARS characters)."""
     tokenizer = _tokenizer(max_length)
-    inputs = [(a[-ASKED_CHARS:], t) if a else t for t, a in zip(texts, asked, strict=True)]
+    parts = [question_part(a) for a in asked]
+    inputs = [(a, t) if a else t for t, a in zip(texts, parts, strict=True)]
     encodings = tokenizer.encode_batch(inputs)
     return encodings
 
 
-def _turn_sequence(encoding: Any, has_question: bool) -> int:
-    return 1 if has_question else 0
+def _turn_sequence(encoding: Any) -> int:
+    """Which sequence of the encoding is the turn: the second when a question was read before it."""
+    return 1 if 1 in encoding.sequence_ids else 0
 
 
 def token_labels(example: PiiExample, encoding: Any) -> list[int]:
     """A tag per token: -100 (ignored) for special tokens and the question, B/I for the first/other
     tokens inside a planted value, O for the rest of the turn."""
-    sequence = _turn_sequence(encoding, bool(example.asked))
+    sequence = _turn_sequence(encoding)
     labels = []
     seen: set[int] = set()
     for index, (start, end) in enumerate(encoding.offsets):
@@ -318,12 +332,10 @@ def _widen(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def decode(
-    text: str, encoding: Any, probabilities: np.ndarray, thresholds: dict[str, float], has_question: bool
-) -> list[TaggedSpan]:
+def decode(text: str, encoding: Any, probabilities: np.ndarray, thresholds: dict[str, float]) -> list[TaggedSpan]:
     """Spans from per-token tag probabilities: a token is PII of kind k when its B-k + I-k mass
     reaches k's threshold; neighbouring tokens of one kind join, unless the second is a B."""
-    sequence = _turn_sequence(encoding, has_question)
+    sequence = _turn_sequence(encoding)
     spans: list[TaggedSpan] = []
     previous_index = -2
     for index, (start, end) in enumerate(encoding.offsets):
@@ -564,7 +576,7 @@ class PiiTagger:
             chunk = encodings[offset : offset + size]
             for i, probabilities in enumerate(self.probabilities(chunk)):
                 index = offset + i
-                found.append(decode(texts[index], chunk[i], probabilities, self.thresholds, bool(asked[index])))
+                found.append(decode(texts[index], chunk[i], probabilities, self.thresholds))
         return found
 
 
@@ -643,8 +655,7 @@ def tune_thresholds(tagger: PiiTagger, examples: Sequence[PiiExample], max_clean
         for threshold in GRID:
             thresholds = {k: (threshold if k == kind else 2.0) for k in KINDS}  # this kind alone
             found = [
-                decode(e.text, enc, p, thresholds, bool(e.asked))
-                for e, enc, p in zip(examples, encodings, probabilities, strict=True)
+                decode(e.text, enc, p, thresholds) for e, enc, p in zip(examples, encodings, probabilities, strict=True)
             ]
             touched = sum(bool(found[i]) for i in clean) / max(len(clean), 1)
             planted = [(i, s, t) for i, e in enumerate(examples) for s, t, k in e.spans if k == kind]

@@ -33,7 +33,7 @@ from app.conversations.service import (
     turn_count,
 )
 from app.metrics import record_analysis
-from app.pii.service import Redactor, scrub
+from app.pii.service import Redactor, TaggedTurn, scrub
 from app.storage.database import session_scope
 from app.tenants.models import Tenant
 
@@ -186,11 +186,18 @@ class LiveCoach:
         async with live.lock:
             if not live.loaded:
                 await self._catch_up(live, tenant.id, conversation_id)
-            await self.batcher.submit((turn, previous_agent_text(live.state.turns)))
+            # The PII tagger reads the turn while it waits on the emotion model (both release the GIL).
+            asked = question_before(live.state.turns, len(live.state.turns))
+            _, tagged = await asyncio.gather(
+                self.batcher.submit((turn, previous_agent_text(live.state.turns))),
+                asyncio.to_thread(self.redactor.tag, turn.text, asked, turn.role)
+                if tenant.pii_mode != "off"
+                else asyncio.sleep(0),
+            )
             for _ in range(attempts):
                 try:  # one thread hop: replay check, analysis and storage
                     added = await asyncio.to_thread(
-                        self._analyse_and_store, live, tenant, conversation_id, turn, client_key
+                        self._analyse_and_store, live, tenant, conversation_id, turn, client_key, tagged
                     )
                 except _StaleState:
                     live.state = await asyncio.to_thread(self._rebuild, tenant.id, conversation_id)
@@ -214,7 +221,13 @@ class LiveCoach:
         return added
 
     def _analyse_and_store(
-        self, live: _Live, tenant: Tenant, conversation_id: str, turn: Turn, client_key: str | None
+        self,
+        live: _Live,
+        tenant: Tenant,
+        conversation_id: str,
+        turn: Turn,
+        client_key: str | None,
+        tagged: TaggedTurn | None = None,
     ) -> AddedTurn:
         if client_key is not None:
             replay = self._replay(live, tenant, conversation_id, turn, client_key)
@@ -222,7 +235,7 @@ class LiveCoach:
                 return replay
         expected_seq = len(live.state.turns)
         analysis = self.engine.add_turn(live.state, turn)
-        owed = self._store(live, tenant, conversation_id, turn, analysis, expected_seq, client_key)
+        owed = self._store(live, tenant, conversation_id, turn, analysis, expected_seq, client_key, tagged)
         return AddedTurn(analysis, expected_seq, owed=owed)
 
     def _replay(
@@ -233,7 +246,7 @@ class LiveCoach:
             if stored is None:
                 return None
             asked = question_before(live.state.turns, stored.seq)
-            text = self.redactor.redact(turn.text, tenant.pii_mode, asked).text  # type: ignore[arg-type]
+            text = self.redactor.redact(turn.text, tenant.pii_mode, asked, turn.role).text  # type: ignore[arg-type]
             if stored.role != turn.role or stored.text != text:
                 raise IdempotencyConflict(client_key)
             return AddedTurn(TurnAnalysis.model_validate(stored.analysis), stored.seq, replayed=True)
@@ -247,12 +260,13 @@ class LiveCoach:
         analysis: TurnAnalysis,
         expected_seq: int,
         client_key: str | None,
+        tagged: TaggedTurn | None = None,
     ) -> int:
         """Store the turn at `expected_seq`, redacted, its analysis scrubbed of every PII value
         seen in the conversation; returns how many callback events it owes. A writer that got there
         first (another worker) shows up as a taken seq: _StaleState."""
         asked = question_before(live.state.turns, expected_seq)
-        redaction = self.redactor.redact(turn.text, tenant.pii_mode, asked)  # type: ignore[arg-type]
+        redaction = self.redactor.redact(turn.text, tenant.pii_mode, asked, turn.role, tagged)  # type: ignore[arg-type]
         seen = {**live.replacements, **redaction.replacements}
         stored_analysis = replace(redaction, replacements=seen).apply(
             analysis.model_dump(mode="json", exclude_none=True)

@@ -39,6 +39,13 @@ def test_swapping_values_keeps_the_context_the_case_and_the_shape():
     assert [swapped.text[s:e] for s, e, _ in swapped.spans] == ["TOMASZ WRÓBLEWSKI", "993311"]
 
 
+def test_the_tagger_reads_the_agents_last_question_only():
+    asked = "Thanks for waiting. I can see the order. Could you confirm the name on the card? It helps."
+    assert pii_tagger.question_part(asked) == "Could you confirm the name on the card?"
+    assert pii_tagger.question_part("Noted. Sending it now.") == "Sending it now."
+    assert pii_tagger.question_part("  ") is None and pii_tagger.question_part(None) is None
+
+
 def test_token_labels_mark_the_value_and_ignore_the_question():
     example = PiiExample("its pemberton thanks", "Your mother's maiden name?", ((4, 13, "credential"),))
     (encoding,) = encode([example.text], [example.asked])
@@ -68,9 +75,9 @@ def test_decoding_joins_a_value_widens_it_to_whole_words_and_respects_thresholds
     first = next(i for i, tok in words.items() if tok == "ok")
     ann = next(i for i, tok in words.items() if tok == "ann")
     probabilities = _probabilities(encoding, {first: "B-name", first + 1: "I-name", ann: "B-name"})
-    spans = decode(text, encoding, probabilities, {"name": 0.5}, False)
+    spans = decode(text, encoding, probabilities, {"name": 0.5})
     assert [text[s.start : s.end] for s in spans] == ["Okonkwo-Bell", "Ann"]  # the tail subwords, no full stop
-    assert decode(text, encoding, probabilities, {"name": 0.95}, False) == []
+    assert decode(text, encoding, probabilities, {"name": 0.95}) == []
 
 
 def test_goemotions_names_are_filled_and_labelled(tmp_path: Path):
@@ -96,11 +103,14 @@ def test_the_shipped_tagger_finds_what_no_pattern_names(tagger: pii_tagger.PiiTa
     assert tagger.find("The Oxford Street store said the order ZK4P9T is still processing") == []
 
 
-def test_the_redactor_with_the_tagger_stores_no_street_line():
+def test_the_redactor_with_the_tagger_finds_a_name_the_patterns_miss_in_a_customers_turn():
     from app.pii.service import Redactor
 
-    stored = Redactor(tagger=True)("send it to 7 Kerkstraat, Utrecht please", "redact")
-    assert "Kerkstraat" not in stored and "<STREET_ADDRESS>" in stored and "Utrecht" in stored
+    text = "the parcel for Oksana Bilyk went to the wrong flat in Leeds"
+    assert Redactor()(text, "redact") == text  # no pattern names it
+    stored = Redactor(tagger=True)(text, "redact")
+    assert "Oksana" not in stored and "<PERSON>" in stored and "Leeds" in stored
+    assert Redactor(tagger=True)(text, "redact", role="agent") == text  # agents' turns: patterns only
 
 
 def test_typos_spare_the_planted_values_and_keep_their_spans():
@@ -127,3 +137,19 @@ def test_typos_spare_the_planted_values_and_keep_their_spans():
 )
 def test_precision_rules(kind: str, value: str, text: str, kept: bool):
     assert pii_tagger.plausible(kind, value, text) is kept
+
+
+def test_a_turn_tagged_beforehand_is_not_tagged_again_unless_the_question_changed(monkeypatch: pytest.MonkeyPatch):
+    from app.pii.service import Redactor, shared_tagger
+
+    redactor = Redactor(tagger=True)
+    text = "the parcel for Oksana Bilyk went to the wrong flat"
+    tagged = redactor.tag(text, None)
+    assert tagged is not None and [kind for kind, _, _ in tagged.spans] == ["name"]
+    assert redactor.tag(text, None, role="agent") is None
+    calls: list[str] = []
+    find = shared_tagger().find
+    monkeypatch.setattr(shared_tagger(), "find", lambda t, a=None: calls.append(t) or find(t, a))
+    assert "<PERSON>" in redactor.redact(text, "redact", None, "customer", tagged).text and calls == []
+    assert "<PERSON>" in redactor.redact(text, "redact", "Anything else?", "customer", tagged).text
+    assert calls == [text]  # read after another question: tagged again
