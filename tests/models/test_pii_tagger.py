@@ -133,6 +133,7 @@ def test_typos_spare_the_planted_values_and_keep_their_spans():
         ("credential", "Doc1.pdf", "sent Doc1.pdf", False),
         ("credential", "19h30", "at 19h30", False),
         ("credential", "Tr0ut-Lake-2291", "wifi Tr0ut-Lake-2291", True),
+        ("name", "ap@brightwell.co", "send it to ap@brightwell.co", False),
     ],
 )
 def test_precision_rules(kind: str, value: str, text: str, kept: bool):
