@@ -71,7 +71,7 @@ def _export_int8(
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    fp32 = target.with_suffix(".fp32.onnx")
+    fp32 = target.with_suffix(f".{os.getpid()}.fp32.onnx")  # per process: two first uses may export at once
     ids = torch.ones((2, 8), dtype=torch.long)
     sample = (ids, torch.ones_like(ids), torch.zeros_like(ids))[: len(inputs)]
     with warnings.catch_warnings():
@@ -86,7 +86,7 @@ def _export_int8(
             dynamo=False,
             dynamic_axes={name: {0: "batch", 1: "tokens"} for name in inputs},
         )
-    partial = target.with_suffix(".partial")
+    partial = target.with_suffix(f".{os.getpid()}.partial")
     quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, **quantise)  # type: ignore[arg-type]
     fp32.unlink()
     partial.replace(target)  # atomic: a concurrent loader never sees half a file

@@ -66,6 +66,9 @@ class _Live:
     # analysis can quote them (suggestion ideas use the customer's words, order, email ...).
     # A state rebuilt from storage was built from redacted text, so it has none to add.
     replacements: dict[str, str] = field(default_factory=dict)
+    # The same values with what each is ("PERSON", ...): redacted again wherever a later turn repeats
+    # them (an agent typing back a name only the tagger found in the customer's turn).
+    known: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,7 @@ class LiveCoach:
                     live.state = await asyncio.to_thread(self._rebuild, tenant.id, conversation_id)
                     live.record_id = None
                     live.replacements.clear()
+                    live.known.clear()
                     continue
                 except BaseException:
                     # Not stored means not accepted: forget the turn so state matches storage.
@@ -246,8 +250,13 @@ class LiveCoach:
             if stored is None:
                 return None
             asked = question_before(live.state.turns, stored.seq)
-            text = self.redactor.redact(turn.text, tenant.pii_mode, asked, turn.role).text  # type: ignore[arg-type]
-            if stored.role != turn.role or stored.text != text:
+            # Redacted as it was stored, or with fewer known values (those found since are not in it).
+            redact = self.redactor.redact
+            texts = {
+                redact(turn.text, tenant.pii_mode, asked, turn.role, known=known).text  # type: ignore[arg-type]
+                for known in (live.known, None)
+            }
+            if stored.role != turn.role or stored.text not in texts:
                 raise IdempotencyConflict(client_key)
             return AddedTurn(TurnAnalysis.model_validate(stored.analysis), stored.seq, replayed=True)
 
@@ -266,7 +275,7 @@ class LiveCoach:
         seen in the conversation; returns how many callback events it owes. A writer that got there
         first (another worker) shows up as a taken seq: _StaleState."""
         asked = question_before(live.state.turns, expected_seq)
-        redaction = self.redactor.redact(turn.text, tenant.pii_mode, asked, turn.role, tagged)  # type: ignore[arg-type]
+        redaction = self.redactor.redact(turn.text, tenant.pii_mode, asked, turn.role, tagged, live.known)  # type: ignore[arg-type]
         seen = {**live.replacements, **redaction.replacements}
         stored_analysis = replace(redaction, replacements=seen).apply(
             analysis.model_dump(mode="json", exclude_none=True)
@@ -302,6 +311,7 @@ class LiveCoach:
         except IntegrityError as exc:  # a concurrent writer took the seq, the key or the conversation id
             raise _StaleState from exc
         live.record_id, live.replacements = record_id, seen  # committed: now they hold
+        live.known.update(redaction.entities)
         return owed
 
     async def conversation(self, tenant: Tenant, conversation_id: str) -> dict:

@@ -10,6 +10,7 @@ Modes: off (store as is), redact (`<EMAIL_ADDRESS>`), mask (`****1111`: last fou
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -82,6 +83,7 @@ class Redaction:
     text: str
     replacements: dict[str, str] = field(default_factory=dict)
     edits: tuple[tuple[int, int, int], ...] = ()  # (start, end, replacement length) in the original, in order
+    entities: dict[str, str] = field(default_factory=dict)  # each value found: what it is ("PERSON", ...)
 
     def position(self, original: int) -> int:
         """Where an offset into the original text falls in the stored one (an offset inside a
@@ -234,18 +236,21 @@ class Redactor:
         asked: str | None = None,
         role: str = "customer",
         tagged: TaggedTurn | None = None,
+        known: Mapping[str, str] | None = None,
     ) -> Redaction:
         """`text` as it may be stored. `asked`: the agent's turn before it, when there is one: a reply
         to "What's your security answer?" or "Could I take your full name?" is the secret or the name
         itself, with no keyword of its own ("its biscuit"). The tagger reads customers' turns only: it
         was trained on them, they carry the secrets, and agents' turns (two thirds of a chat's text)
         would double its cost under load; agents' turns get the patterns. `tagged`: `tag`'s result for
-        this text and question, when computed beforehand (otherwise the tagger runs here)."""
+        this text and question, when computed beforehand (otherwise the tagger runs here). `known`: values
+        found earlier in the conversation (`Redaction.entities`), redacted wherever they come again as
+        whole words: the agent who types back a name only the tagger found in the customer's turn."""
         if mode == "off":
             return Redaction(text)
         from app.pii.recognizers import answer_spans
 
-        answers = answer_spans(asked, text)
+        answers = answer_spans(asked, text) + _known_spans(text, known or {})
         tags = self.tagger is not None and role == "customer"
         if not answers and not self.ner and not tags and not MAY_HOLD_PII.search(text):
             return Redaction(text)
@@ -278,7 +283,28 @@ class Redactor:
         result = self.anonymizer.anonymize(text=text, analyzer_results=found, operators=operators)
         items = sorted(result.items, key=lambda item: item.start)
         edits = tuple((r.start, r.end, item.end - item.start) for r, item in zip(found, items, strict=True))
-        return Redaction(result.text, replacements, edits)
+        entities = {text[r.start : r.end]: r.entity_type for r in found}
+        return Redaction(result.text, replacements, edits, entities)
+
+
+KNOWN_MIN_CHARS = 3  # a two-letter name ("Ed") would match inside ordinary text too often
+
+
+def _known_spans(text: str, known: Mapping[str, str]) -> list[tuple[str, int, int]]:
+    """Where values found earlier in the conversation come again in `text`, as whole words: a name in
+    any case (an agent may type "marta" back), or one capitalised part of it ("Oksana" of "Oksana Bilyk")."""
+    lowered = text.lower()
+    spans = []
+    for value, entity in known.items():
+        wanted = [(value, re.IGNORECASE if entity == "PERSON" else 0)]
+        if entity == "PERSON":
+            wanted += [(part, 0) for part in value.split() if len(part) >= KNOWN_MIN_CHARS and part[:1].isupper()]
+        for piece, flags in wanted:
+            if len(piece) < KNOWN_MIN_CHARS or piece.lower() not in lowered:
+                continue
+            for match in re.finditer(rf"(?<!\w){re.escape(piece)}(?!\w)", text, flags):
+                spans.append((entity, match.start(), match.end()))
+    return spans
 
 
 def scrub(value: object, replacements: dict[str, str]) -> object:

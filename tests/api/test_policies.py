@@ -88,6 +88,19 @@ def test_a_reply_to_the_agents_question_is_stored_without_the_secret_and_replays
     assert [t["text"] for t in turns] == [question["text"], "its <CREDENTIAL>"]
 
 
+def test_a_name_only_the_tagger_found_is_redacted_when_the_agent_types_it_back(service: Service):
+    customer = {"role": "customer", "text": "the parcel for Oksana Bilyk went to the wrong flat"}
+    agent = {"role": "agent", "text": "I have flagged it for you, Oksana, and a courier will collect it."}
+    assert _post(service, "pii-known", customer).is_success
+    assert _post(service, "pii-known", agent, **{"Idempotency-Key": "agent-1"}).status_code == 201
+    assert _post(service, "pii-known", agent, **{"Idempotency-Key": "agent-1"}).status_code == 200  # not a conflict
+    turns = httpx.get(f"{service.base}/v1/conversations/pii-known", headers=auth(service.key)).json()["turns"]
+    assert [t["text"] for t in turns] == [
+        "the parcel for <PERSON> went to the wrong flat",
+        "I have flagged it for you, <PERSON>, and a courier will collect it.",
+    ]
+
+
 def test_metrics_count_requests_latency_batches_and_cues(service: Service):
     _post(service, "metrics-1", {"role": "customer", "text": "I WANT A MANAGER NOW!!!"})
     text = httpx.get(f"{service.base}/metrics").text

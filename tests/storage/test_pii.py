@@ -261,3 +261,16 @@ def test_gated_recognisers_find_what_the_engine_finds(redactor: Redactor):
         )
         key = sorted((r.entity_type, r.start, r.end) for r in engine)
         assert sorted((r.entity_type, r.start, r.end) for r in redactor.analyze(text)) == key, text
+
+
+def test_values_found_earlier_in_the_conversation_are_redacted_where_they_come_again():
+    redactor = Redactor()
+    known = {"Oksana Bilyk": "PERSON", "Tr0ut-Lake-2291": "CREDENTIAL", "Ed": "PERSON"}
+    text = "I have flagged it for you, Oksana. The code Tr0ut-Lake-2291 is noted; oksana bilyk is on file. Edit done."
+    assert redactor(text, "redact", role="agent") == text  # no pattern finds these here
+    stored = redactor.redact(text, "redact", role="agent", known=known)
+    assert stored.text == (
+        "I have flagged it for you, <PERSON>. The code <CREDENTIAL> is noted; <PERSON> is on file. Edit done."
+    )  # two letters ("Ed") are too short to look for, and a part is looked for as written
+    assert stored.entities == {"Oksana": "PERSON", "Tr0ut-Lake-2291": "CREDENTIAL", "oksana bilyk": "PERSON"}
+    assert redactor.redact("Oksanas and Tr0ut-Lake-22910", "redact", known=known).text == "Oksanas and Tr0ut-Lake-22910"
