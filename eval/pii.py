@@ -28,11 +28,14 @@ THIRD_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_third_heldout.ya
 # Written in the seventh session the same way (no example formats), before the learned tagger was
 # trained; run once, at that session's end.
 FOURTH_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_fourth_heldout.yaml"
+# Written later that session the same way; it decided between two trainings of the tagger (the rule set
+# before: the second is kept only if it finds 0.01 more and changes at most 2 more clean turns).
+FIFTH_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_fifth_heldout.yaml"
 
 
 def evaluate_pii_sets(maia: Path | None = None) -> dict:
     """`coach eval pii` with no path: the planted set, the first and second held-back sets (developed
-    on since), the third held-back one, and the default redactor's cost and false alarms on real support turns
+    on since), the third, fourth and fifth held-back ones, and the default redactor's cost and false alarms on real support turns
     (MAIA-DQE, when it is there: its names and numbers are masked, so whatever it redacts is wrong)."""
     figures = {
         "planted": evaluate_pii(DEFAULT),
@@ -40,6 +43,7 @@ def evaluate_pii_sets(maia: Path | None = None) -> dict:
         "second_heldout_now_developed_on": evaluate_pii(SECOND_HELDOUT),
         "third_heldout": evaluate_pii(THIRD_HELDOUT),
         "fourth_heldout": evaluate_pii(FOURTH_HELDOUT),
+        "fifth_heldout": evaluate_pii(FIFTH_HELDOUT),
     }
     if maia is not None and maia.is_file():
         figures["cost_on_maia_turns"] = redactor_cost(maia)
