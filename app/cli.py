@@ -342,7 +342,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from app.main import create_app
     from app.settings import Settings
 
-    settings = Settings(webhook_inbox=True, callback_dispatch=True, qa_jobs=True, demo=False)
+    # One model at a time (the PII tagger after the analysis, not beside it): a core stays free.
+    settings = Settings(
+        webhook_inbox=True, callback_dispatch=True, qa_jobs=True, demo=False, pii_tag_while_waiting=False
+    )
     app = create_app(settings)
 
     async def run() -> None:

@@ -126,7 +126,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
         )
         app.state.live = live = LiveCoach(
-            coach, app.state.sessions, app.state.redactor, batcher, feed, outbox=enqueue, on_outbox=dispatcher.notify
+            coach,
+            app.state.sessions,
+            app.state.redactor,
+            batcher,
+            feed,
+            outbox=enqueue,
+            on_outbox=dispatcher.notify,
+            tag_while_waiting=settings.pii_tag_while_waiting,
         )
         await asyncio.to_thread(live.learn_stored_macros, settings.macro_warmup_turns)
         syncing = asyncio.create_task(_sync_macros(live, settings.macro_sync_seconds))

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         description="also redact names, street lines and secrets found by the learned PII tagger "
         "(models/coachline-pii, a few ms a turn); false: patterns only",
     )
+    pii_tag_while_waiting: bool = Field(
+        True,
+        description="run the PII tagger while a turn waits on the emotion model (lower latency, two cores "
+        "at once); false: one after the other (`coach worker` sets it, leaving a core to acknowledgements)",
+    )
     pii_ner: bool = Field(
         False,
         description="also redact people's names and places (spaCy NER): off by default, since under "

@@ -35,8 +35,9 @@ FIFTH_HELDOUT = Path(__file__).resolve().parent / "data" / "pii_fifth_heldout.ya
 
 def evaluate_pii_sets(maia: Path | None = None) -> dict:
     """`coach eval pii` with no path: the planted set, the first and second held-back sets (developed
-    on since), the third, fourth and fifth held-back ones, and the default redactor's cost and false alarms on real support turns
-    (MAIA-DQE, when it is there: its names and numbers are masked, so whatever it redacts is wrong)."""
+    on since), the third, fourth and fifth held-back ones, and the default redactor's cost and false
+    alarms on real support turns (MAIA-DQE, when it is there: its names and numbers are masked, so
+    whatever it redacts is wrong)."""
     figures = {
         "planted": evaluate_pii(DEFAULT),
         "first_heldout_now_developed_on": evaluate_pii(FIRST_HELDOUT),

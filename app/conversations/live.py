@@ -90,9 +90,12 @@ class LiveCoach:
         max_states: int = 10_000,
         outbox: Callable[[Session, str, dict], int] | None = None,
         on_outbox: Callable[[], None] | None = None,
+        tag_while_waiting: bool = True,
     ) -> None:
         """`outbox(session, tenant_id, event)` owes each stored turn to the tenant's callbacks, in the
-        turn's transaction; `on_outbox()` wakes their dispatcher once it is committed."""
+        turn's transaction; `on_outbox()` wakes their dispatcher once it is committed.
+        `tag_while_waiting`: the PII tagger reads a turn while it waits on the emotion model (else when
+        it is stored, so the process never runs two models at once)."""
         self.engine = engine
         self.sessions = sessions
         self.redactor = redactor
@@ -101,6 +104,7 @@ class LiveCoach:
         self.max_states = max_states
         self.outbox = outbox
         self.on_outbox = on_outbox
+        self.tag_while_waiting = tag_while_waiting
         self._live: OrderedDict[tuple[str, str], _Live] = OrderedDict()
         self._macros_through = 0  # the highest stored turn id the macro memory has read
 
@@ -194,7 +198,7 @@ class LiveCoach:
             _, tagged = await asyncio.gather(
                 self.batcher.submit((turn, previous_agent_text(live.state.turns))),
                 asyncio.to_thread(self.redactor.tag, turn.text, asked, turn.role)
-                if tenant.pii_mode != "off"
+                if tenant.pii_mode != "off" and self.tag_while_waiting
                 else asyncio.sleep(0),
             )
             for _ in range(attempts):
