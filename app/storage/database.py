@@ -35,6 +35,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+            cursor.execute("PRAGMA secure_delete=ON")  # a webhook's raw text, once dropped, is zeroed in the file
             cursor.close()
 
         return engine

@@ -180,6 +180,9 @@ class Inbox:
             row = session.get(WebhookEvent, row_id)
             if row is not None:
                 row.status, row.processed_at, row.attempts = "done", utcnow(), row.attempts + 1
+                # The platform's raw text has served its purpose: the turns are stored redacted. Keeping it
+                # would keep every name, street line and secret the redactor exists to keep out.
+                row.turns = [{key: value for key, value in turn.items() if key != "text"} for turn in row.turns]
                 session.commit()
 
     def _failed(self, row_id: int, error: str) -> int:

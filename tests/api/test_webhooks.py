@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from app.storage.database import make_engine, session_scope
@@ -59,6 +60,27 @@ def test_zendesk_messages_become_turns_once(service: Service):
     turns = _turns(service, service.key, "zd-conv-1", 2)
     assert [(t["role"], t["agent_id"]) for t in turns] == [("customer", None), ("agent", "agent-ana")]
     assert turns[0]["analysis"]["customer"] is not None and len(turns) == 2
+
+
+def test_a_processed_event_keeps_no_raw_text(service: Service):
+    integration, secret = _integration(service.url, "acme", "zendesk")
+    url = f"{service.base}/v1/webhooks/zendesk?integration={integration}"
+    planted = "Oksana Bilyk"  # only the PII tagger finds it in this turn
+    body = samples.zendesk_delivery("zd-pii", "msg-pii", "user", f"the parcel for {planted} went to the wrong flat")
+    assert httpx.post(url, content=body, headers=samples.zendesk_headers(secret, body)).status_code == 200
+    (turn,) = _turns(service, service.key, "zd-pii", 1)
+    assert planted not in turn["text"] and "<PERSON>" in turn["text"]
+    sessions = sessionmaker(make_engine(service.url))
+    deadline = time.monotonic() + 30
+    while True:  # the turn is stored before its event is marked done
+        with session_scope(sessions) as session:
+            events = session.execute(sa.text("select status, cast(turns as text) from webhook_events")).all()
+        mine = [(status, stored) for status, stored in events if "zd-pii" in str(stored)]
+        if (mine and all(status == "done" for status, _ in mine)) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert mine and all(status == "done" and '"text"' not in str(stored) for status, stored in mine)
+    assert all(planted not in str(stored) for status, stored in events if status == "done")
 
 
 def test_intercom_and_twilio_and_generic_happy_paths(service: Service):
