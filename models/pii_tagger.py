@@ -573,17 +573,48 @@ class PiiTagger:
         self, texts: Sequence[str], asked: Sequence[str | None] | None = None, batch_size: int = 32
     ) -> list[list[TaggedSpan]]:
         """Spans for each (turn, question before it). One turn per run on ONNX (int8 activations are
-        scaled over the whole input, so a turn's tags would depend on its batch neighbours)."""
+        scaled over the whole input, so a turn's tags would depend on its batch neighbours). A turn longer
+        than the network's window is read in windows of whole sentences (the question with the first)."""
         asked = list(asked) if asked is not None else [None] * len(texts)
-        encodings = encode(texts, asked, self.meta.max_length)
+        pieces = [
+            (index, start, window, asked[index] if start == 0 else None)
+            for index, text in enumerate(texts)
+            for start, window in windows(text, self.meta.max_length - 24)  # room for the question's tokens
+        ]
+        encodings = encode([p[2] for p in pieces], [p[3] for p in pieces], self.meta.max_length)
         size = 1 if self._session is not None else batch_size
-        found: list[list[TaggedSpan]] = []
-        for offset in range(0, len(texts), size):
+        found: list[list[TaggedSpan]] = [[] for _ in texts]
+        for offset in range(0, len(pieces), size):
             chunk = encodings[offset : offset + size]
             for i, probabilities in enumerate(self.probabilities(chunk)):
-                index = offset + i
-                found.append(decode(texts[index], chunk[i], probabilities, self.thresholds))
+                index, start, window, _ = pieces[offset + i]
+                for span in decode(window, chunk[i], probabilities, self.thresholds):
+                    found[index].append(TaggedSpan(span.kind, span.start + start, span.end + start, span.score))
         return found
+
+
+def windows(text: str, max_tokens: int) -> list[tuple[int, str]]:
+    """`text` as (offset, piece) windows of whole sentences of at most `max_tokens` tokens each (a
+    sentence longer than that is cut at spaces); a short text is one window."""
+    tokenizer = _tokenizer(MAX_LENGTH)
+    if len(tokenizer.encode(text).ids) - 2 <= max_tokens:
+        return [(0, text)]
+    sentences = [(m.start(), m.end()) for m in re.finditer(r"\S.*?(?:[.!?]+(?=\s)|$)", text, re.DOTALL)]
+    pieces: list[tuple[int, int]] = []
+    for start, end in sentences:  # a sentence too long alone: cut at spaces, ~4 characters a token
+        while len(tokenizer.encode(text[start:end]).ids) - 2 > max_tokens:
+            cut = text.rfind(" ", start, start + max_tokens * 3)
+            cut = cut if cut > start else start + max_tokens * 3
+            pieces.append((start, cut))
+            start = cut
+        pieces.append((start, end))
+    merged: list[tuple[int, int]] = []
+    for start, end in pieces:
+        if merged and len(tokenizer.encode(text[merged[-1][0] : end]).ids) - 2 <= max_tokens:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return [(start, text[start:end]) for start, end in merged]
 
 
 # --- training -----------------------------------------------------------------------------------
@@ -677,22 +708,6 @@ def tune_thresholds(tagger: PiiTagger, examples: Sequence[PiiExample], max_clean
         else:
             chosen[kind] = GRID[-1]
     return {"thresholds": chosen, "figures": figures}
-
-
-def recall_on_sets(tagger: PiiTagger, paths: Sequence[Path]) -> dict[str, Any]:
-    """The tagger alone on planted sets: planted values it covers, and clean turns it touches."""
-    planted = caught = clean_hit = clean = 0
-    for path in paths:
-        for example in read_examples([path]):
-            found = tagger.find(example.text, example.asked)
-            if example.spans:
-                for s, e, _ in example.spans:
-                    planted += 1
-                    caught += any(f.start < e and f.end > s for f in found)
-            else:
-                clean += 1
-                clean_hit += bool(found)
-    return {"recall": round(caught / max(planted, 1), 3), "clean_touched": f"{clean_hit}/{clean}"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

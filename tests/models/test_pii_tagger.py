@@ -154,3 +154,29 @@ def test_a_turn_tagged_beforehand_is_not_tagged_again_unless_the_question_change
     assert "<PERSON>" in redactor.redact(text, "redact", None, "customer", tagged).text and calls == []
     assert "<PERSON>" in redactor.redact(text, "redact", "Anything else?", "customer", tagged).text
     assert calls == [text]  # read after another question: tagged again
+
+
+def test_a_long_turn_is_read_in_windows_of_whole_sentences():
+    complaint = "The router drops the connection every evening and the app says everything is fine. " * 12
+    text = complaint + "Please send the engineer to 27 Elmcroft Road, my name is Oksana Bilyk."
+    assert pii_tagger.windows("short one.", 100) == [(0, "short one.")]
+    pieces = pii_tagger.windows(text, 100)
+    assert len(pieces) > 1 and all(text[start : start + len(piece)] == piece for start, piece in pieces)
+    assert all(len(pii_tagger.encode([piece], [None])[0].ids) - 2 <= 100 for _, piece in pieces)
+    assert "".join(piece for _, piece in pieces).replace(" ", "") == text.replace(" ", "")
+
+
+def test_the_shipped_tagger_reads_the_end_of_a_long_turn(tagger: pii_tagger.PiiTagger):
+    complaint = "The router drops the connection every evening and the app says everything is fine. " * 12
+    text = complaint + "Please send the engineer to 27 Elmcroft Road, my name is Oksana Bilyk."
+    found = {(s.kind, text[s.start : s.end]) for s in tagger.find(text)}
+    assert ("name", "Oksana Bilyk") in found and any(kind == "address" for kind, _ in found)
+
+
+def test_the_torch_path_tags_as_the_onnx_path_does(tagger: pii_tagger.PiiTagger):
+    text, asked = "its pemberton, and the parcel is for Oksana Bilyk", "Your mother's maiden name?"
+    fp32 = pii_tagger.PiiTagger(backend="fp32")
+    assert fp32.backend == "fp32" and tagger.backend == "onnx-int8"
+    assert [(s.kind, s.start, s.end) for s in fp32.find(text, asked)] == [
+        (s.kind, s.start, s.end) for s in tagger.find(text, asked)
+    ]
