@@ -333,6 +333,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.nice > 0 and hasattr(os, "nice"):
+        os.nice(args.nice)  # the analysis can wait a moment; an acknowledgement's tail is what platforms time
     if args.database_url:
         os.environ["COACHLINE_DATABASE_URL"] = args.database_url
     if args.threads is not None:
@@ -654,6 +656,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--database-url", help="default: COACHLINE_DATABASE_URL or ./coachline.db")
     worker.add_argument("--threads", type=int, help="model threads (default: COACHLINE_THREADS, else cores - 1)")
+    worker.add_argument(
+        "--nice",
+        type=int,
+        default=10,
+        help="scheduling niceness added to the worker (default 10): where it shares cores with `coach serve`, "
+        "acknowledging a webhook comes first; 0 leaves it as it is",
+    )
     worker.set_defaults(func=cmd_worker)
     return parser
 

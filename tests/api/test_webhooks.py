@@ -274,6 +274,9 @@ def test_a_receive_only_server_and_a_coach_worker_beside_it(tmp_path: Path, tiny
         turns = _turns(service, key, "split-1", 3, seconds=120)
         assert [t["text"] for t in turns] == ["m 0", "m 1", "m 2"]
         assert all(t["analysis"]["customer"] is not None for t in turns)
+        # The worker yields the cores to the acknowledging server (niceness 10 more than its parent's).
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)
+        assert os.getpriority(os.PRIO_PROCESS, server.pid) == os.getpriority(os.PRIO_PROCESS, 0)
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
     finally:
