@@ -78,27 +78,34 @@ def test_masking_tenant_keeps_last_four_digits(service: Service):
     assert card not in stored and stored.endswith("1111 was charged twice") and "*" in stored
 
 
-def test_a_reply_to_the_agents_question_is_stored_without_the_secret_and_replays_as_itself(service: Service):
-    question = {"role": "agent", "text": "Can you give me the answer to your security question?"}
-    reply = {"role": "customer", "text": "its marmalade"}
-    assert _post(service, "pii-asked", question).is_success
-    assert _post(service, "pii-asked", reply, **{"Idempotency-Key": "reply-1"}).status_code == 201
-    assert _post(service, "pii-asked", reply, **{"Idempotency-Key": "reply-1"}).status_code == 200  # not a conflict
-    turns = httpx.get(f"{service.base}/v1/conversations/pii-asked", headers=auth(service.key)).json()["turns"]
-    assert [t["text"] for t in turns] == [question["text"], "its <CREDENTIAL>"]
-
-
-def test_a_name_only_the_tagger_found_is_redacted_when_the_agent_types_it_back(service: Service):
-    customer = {"role": "customer", "text": "the parcel for Oksana Bilyk went to the wrong flat"}
-    agent = {"role": "agent", "text": "I have flagged it for you, Oksana, and a courier will collect it."}
-    assert _post(service, "pii-known", customer).is_success
-    assert _post(service, "pii-known", agent, **{"Idempotency-Key": "agent-1"}).status_code == 201
-    assert _post(service, "pii-known", agent, **{"Idempotency-Key": "agent-1"}).status_code == 200  # not a conflict
-    turns = httpx.get(f"{service.base}/v1/conversations/pii-known", headers=auth(service.key)).json()["turns"]
-    assert [t["text"] for t in turns] == [
-        "the parcel for <PERSON> went to the wrong flat",
-        "I have flagged it for you, <PERSON>, and a courier will collect it.",
-    ]
+@pytest.mark.parametrize(
+    ("first", "second", "stored"),
+    [
+        (  # a reply to the agent's question is the secret itself
+            {"role": "agent", "text": "Can you give me the answer to your security question?"},
+            {"role": "customer", "text": "its marmalade"},
+            ["Can you give me the answer to your security question?", "its <CREDENTIAL>"],
+        ),
+        (  # a name only the tagger found in the customer's turn, typed back by the agent
+            {"role": "customer", "text": "the parcel for Oksana Bilyk went to the wrong flat"},
+            {"role": "agent", "text": "I have flagged it for you, Oksana, and a courier will collect it."},
+            [
+                "the parcel for <PERSON> went to the wrong flat",
+                "I have flagged it for you, <PERSON>, and a courier will collect it.",
+            ],
+        ),
+    ],
+    ids=["reply-to-the-question", "name-typed-back"],
+)
+def test_pii_is_stored_redacted_and_a_retried_turn_replays_as_itself(
+    service: Service, first: dict, second: dict, stored: list[str], request: pytest.FixtureRequest
+):
+    conversation = f"pii-{request.node.callspec.id}"  # one conversation per case and database
+    assert _post(service, conversation, first).is_success
+    assert _post(service, conversation, second, **{"Idempotency-Key": "second"}).status_code == 201
+    assert _post(service, conversation, second, **{"Idempotency-Key": "second"}).status_code == 200  # no conflict
+    turns = httpx.get(f"{service.base}/v1/conversations/{conversation}", headers=auth(service.key)).json()["turns"]
+    assert [t["text"] for t in turns] == stored
 
 
 def test_metrics_count_requests_latency_batches_and_cues(service: Service):
