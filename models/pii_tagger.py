@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import random
 import re
@@ -271,8 +270,7 @@ def encode(texts: Sequence[str], asked: Sequence[str | None], max_length: int = 
     tokenizer = _tokenizer(max_length)
     parts = [question_part(a) for a in asked]
     inputs = [(a, t) if a else t for t, a in zip(texts, parts, strict=True)]
-    encodings = tokenizer.encode_batch(inputs)
-    return encodings
+    return tokenizer.encode_batch(inputs)
 
 
 def _turn_sequence(encoding: Any) -> int:
@@ -377,10 +375,10 @@ def plausible(kind: str, value: str, text: str) -> bool:
     if kind == "name":
         if LAUGHTER.fullmatch(value) or not any(c.isalpha() for c in value):
             return False
-        # "cancelei" read as a name where the customer capitalises names ("... Paulo said ...") is a slip;
-        # in an all-lowercase turn ("hi its priya") a lowercase name is how the customer writes.
         if "@" in value:  # an email address: the email recogniser's
             return False
+        # "cancelei" read as a name where the customer capitalises names ("... Paulo said ...") is a slip;
+        # in an all-lowercase turn ("hi its priya") a lowercase name is how the customer writes.
         return not (value.islower() and CAPITALISED_INSIDE.search(text))
     if kind == "credential":
         return not FILE_OR_TIME.fullmatch(value)
@@ -500,10 +498,9 @@ def load_network(folder: Path = ARTIFACT) -> nn.Module:
 
 
 def onnx_file(folder: Path = ARTIFACT) -> Path:
-    from models.onnx_backend import cache_dir
+    from models.onnx_backend import _checksum, cache_dir
 
-    digest = hashlib.sha256((folder / ADAPTER_FILE).read_bytes()).hexdigest()[:16]
-    return cache_dir() / f"coachline-pii-{digest}-int8.onnx"
+    return cache_dir() / f"coachline-pii-{_checksum(folder / ADAPTER_FILE)}-int8.onnx"
 
 
 def export_onnx(folder: Path = ARTIFACT) -> Path:
@@ -543,10 +540,7 @@ class PiiTagger:
         if use_onnx:
             from models.onnx_backend import _session
 
-            path = onnx_file(folder)
-            if not path.is_file():
-                path = export_onnx(folder)
-            self._session = _session(path, 1)
+            self._session = _session(export_onnx(folder), 1)
             self.backend = "onnx-int8"
         else:
             self._network = load_network(folder)
@@ -576,19 +570,24 @@ class PiiTagger:
         scaled over the whole input, so a turn's tags would depend on its batch neighbours). A turn longer
         than the network's window is read in windows of whole sentences (the question with the first)."""
         asked = list(asked) if asked is not None else [None] * len(texts)
-        pieces = [
-            (index, start, window, asked[index] if start == 0 else None)
-            for index, text in enumerate(texts)
-            for start, window in windows(text, self.meta.max_length - 24)  # room for the question's tokens
-        ]
-        encodings = encode([p[2] for p in pieces], [p[3] for p in pieces], self.meta.max_length)
+        limit = self.meta.max_length
+        pieces: list[tuple[int, int, str, Any]] = []  # (turn, offset of the piece, piece, its encoding)
+        for index, (text, encoding) in enumerate(zip(texts, encode(texts, asked, limit), strict=True)):
+            if not encoding.overflowing:  # the whole turn fits (nearly every turn): read as tokenised
+                pieces.append((index, 0, text, encoding))
+                continue
+            parts = windows(text, limit - 24)  # room for the question's tokens beside the first
+            questions = [asked[index], *[None] * (len(parts) - 1)]
+            parted = encode([piece for _, piece in parts], questions, limit)
+            pieces += [(index, start, piece, e) for (start, piece), e in zip(parts, parted, strict=True)]
         size = 1 if self._session is not None else batch_size
         found: list[list[TaggedSpan]] = [[] for _ in texts]
         for offset in range(0, len(pieces), size):
-            chunk = encodings[offset : offset + size]
-            for i, probabilities in enumerate(self.probabilities(chunk)):
-                index, start, window, _ = pieces[offset + i]
-                for span in decode(window, chunk[i], probabilities, self.thresholds):
+            chunk = pieces[offset : offset + size]
+            for (index, start, piece, encoding), probabilities in zip(
+                chunk, self.probabilities([p[3] for p in chunk]), strict=True
+            ):
+                for span in decode(piece, encoding, probabilities, self.thresholds):
                     found[index].append(TaggedSpan(span.kind, span.start + start, span.end + start, span.score))
         return found
 
@@ -715,12 +714,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("train", help="train the tagger on models/pii_data (+ GoEmotions names) and save it")
     run.add_argument("--goemotions", type=Path, default=Path("../shared/data/goemotions/train.tsv"))
-    run.add_argument("--epochs", type=int, default=4)
+    run.add_argument("--epochs", type=int, default=3)
     run.add_argument("--batch-size", type=int, default=32)
     run.add_argument("--lr", type=float, default=1e-3)
     run.add_argument("--rank", type=int, default=8)
     run.add_argument("--swaps", type=int, default=3)
-    run.add_argument("--goemotions-limit", type=int, default=2500)
+    run.add_argument("--goemotions-limit", type=int, default=1500)
     run.add_argument("--seed", type=int, default=13)
     run.add_argument("--out", type=Path, default=ARTIFACT)
     tune = sub.add_parser("tune", help="choose the per-kind thresholds on the dev PII sets (writes pii.json)")

@@ -194,12 +194,9 @@ class LiveCoach:
             if not live.loaded:
                 await self._catch_up(live, tenant.id, conversation_id)
             # The PII tagger reads the turn while it waits on the emotion model (both release the GIL).
-            asked = question_before(live.state.turns, len(live.state.turns))
             _, tagged = await asyncio.gather(
                 self.batcher.submit((turn, previous_agent_text(live.state.turns))),
-                asyncio.to_thread(self.redactor.tag, turn.text, asked, turn.role)
-                if tenant.pii_mode != "off" and self.tag_while_waiting
-                else asyncio.sleep(0),
+                self._tag_while_waiting(live, tenant, turn),
             )
             for _ in range(attempts):
                 try:  # one thread hop: replay check, analysis and storage
@@ -227,6 +224,12 @@ class LiveCoach:
             if self.on_outbox is not None and added.owed:
                 self.on_outbox()  # only when there is something to send: each wake reads the outbox
         return added
+
+    async def _tag_while_waiting(self, live: _Live, tenant: Tenant, turn: Turn) -> TaggedTurn | None:
+        if tenant.pii_mode == "off" or not self.tag_while_waiting:
+            return None  # tagged when stored, if at all
+        asked = question_before(live.state.turns, len(live.state.turns))
+        return await asyncio.to_thread(self.redactor.tag, turn.text, asked, turn.role)
 
     def _analyse_and_store(
         self,

@@ -226,8 +226,12 @@ class Redactor:
         so the two model runs overlap instead of adding up."""
         if self.tagger is None or role != "customer":
             return None
-        spans = self.tagger.find(text, asked) if any(c.isalnum() for c in text) else []
-        return TaggedTurn(text, asked, tuple((span.kind, span.start, span.end) for span in spans))
+        return TaggedTurn(text, asked, self._tagged_spans(self.tagger, text, asked))
+
+    @staticmethod
+    def _tagged_spans(tagger: Any, text: str, asked: str | None) -> tuple[tuple[str, int, int], ...]:
+        spans = tagger.find(text, asked) if any(c.isalnum() for c in text) else []
+        return tuple((span.kind, span.start, span.end) for span in spans)
 
     def redact(
         self,
@@ -250,22 +254,21 @@ class Redactor:
             return Redaction(text)
         from app.pii.recognizers import answer_spans
 
-        answers = answer_spans(asked, text) + _known_spans(text, known or {})
-        tags = self.tagger is not None and role == "customer"
-        if not answers and not self.ner and not tags and not MAY_HOLD_PII.search(text):
+        # Spans found without the recognisers: the reply to the agent's question, values seen earlier.
+        given = answer_spans(asked, text) + _known_spans(text, known or {})
+        tagger = self.tagger if role == "customer" else None
+        may_hold = bool(MAY_HOLD_PII.search(text))
+        if not given and not self.ner and tagger is None and not may_hold:
             return Redaction(text)
         from presidio_analyzer import RecognizerResult
         from presidio_anonymizer.entities import OperatorConfig
 
-        found = self.analyze(text) if self.ner or answers or MAY_HOLD_PII.search(text) else []
-        found += [RecognizerResult(entity, start, end, 0.8) for entity, start, end in answers]
-        if tags:
-            if tagged is None or (tagged.text, tagged.asked) != (text, asked):  # none, or for another question
-                tagged = self.tag(text, asked, role)
-            assert tagged is not None
-            found += [
-                RecognizerResult(TAGGED_ENTITIES[kind], start, end, TAGGED_SCORE) for kind, start, end in tagged.spans
-            ]
+        found = self.analyze(text) if self.ner or given or may_hold else []
+        found += [RecognizerResult(entity, start, end, 0.8) for entity, start, end in given]
+        if tagger is not None:
+            fresh = tagged is not None and (tagged.text, tagged.asked) == (text, asked)  # else another question's
+            spans = tagged.spans if fresh and tagged is not None else self._tagged_spans(tagger, text, asked)
+            found += [RecognizerResult(TAGGED_ENTITIES[kind], start, end, TAGGED_SCORE) for kind, start, end in spans]
         # A person's name or a place holds no digit: "Order 44721" read as a name is the model's slip
         # (and a street line, which holds one, is the street recogniser's).
         found = [
